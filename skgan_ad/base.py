@@ -1,0 +1,296 @@
+"""``BaseGANDetector``: the scikit-learn contract every detector shares.
+
+A detector subclasses it and fills in three hooks:
+
+* ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
+* ``_build_objective()`` -> a :class:`skgan_ad.losses.GANObjective`;
+* ``_batch_components(generator, discriminator, x)`` -> per-sample score parts for a network batch,
+  and ``_component_weights()`` -> how the standardised parts are mixed.
+
+Everything else lives here once: input validation, scaling and padding, the
+held-out split, training through :class:`skgan_ad._training.GANTrainer`,
+score standardisation, ``offset_``, batching at scoring time, devices and
+pickling.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABCMeta, abstractmethod
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import ProgressBar
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from ._preprocessing import Geometry, fit_scaling
+from ._training import GANTrainer, TensorBatchIterator
+from ._validation import Interval, check_image_shape, validate_input
+from .nets import init_weights_
+
+# Adam betas of every seed paper (DCGAN's).
+ADAM_BETAS = (0.5, 0.999)
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is checked."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested, but CUDA is not available; use device='auto' or 'cpu'")
+    return resolved
+
+
+class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the GAN detectors; not for direct use.
+
+    Subclasses define ``__init__`` with all their parameters (those listed
+    in ``_parameter_constraints`` here at least) and the hooks above.
+    """
+
+    _parameter_constraints: dict = {
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "image_shape": [tuple, list, None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
+    # -- hooks ---------------------------------------------------------------------
+    @abstractmethod
+    def _build_networks(self, geometry: Geometry) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """Return fresh ``(generator, discriminator)`` for data of this geometry."""
+
+    @abstractmethod
+    def _build_objective(self):
+        """Return the :class:`~skgan_ad.losses.GANObjective` to train with."""
+
+    @abstractmethod
+    def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-sample score parts (higher = more abnormal) of one network batch (eval mode, no grad)."""
+
+    @abstractmethod
+    def _component_weights(self) -> dict[str, float]:
+        """Weight of each standardised part in the anomaly score."""
+
+    # -- fitting -------------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Train on ``X``, taken to be normal samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n, H, W), (n, C, H, W) or (n, H, W, C)
+            Normal training data; see the class docstring for image layouts.
+        y : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        try:
+            self._fit(X)
+        except BaseException:
+            # A failed fit leaves an unfitted estimator, never a half-fitted one.
+            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+                delattr(self, key)
+            raise
+        return self
+
+    def _fit(self, X) -> None:
+        image_shape = check_image_shape(self.image_shape)
+        rows, _, image_shape, value_range = validate_input(self, X, reset=True, image_shape=image_shape)
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        torch_rng = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        train_rows, reference_rows = self._holdout_split(rows, rng)
+
+        geometry = Geometry(rows.shape[1], image_shape)
+        shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
+        x_train = geometry.to_network(train_rows, shift, scale)
+        x_valid = geometry.to_network(reference_rows, shift, scale) if reference_rows is not train_rows else None
+
+        # Module constructors draw default weights from the global RNG; fork it so
+        # the user's global random state is left exactly as it was.
+        with torch.random.fork_rng(devices=[]):
+            generator, discriminator = self._build_networks(geometry)
+        init = partial(init_weights_, generator=torch_rng)
+        init(generator)
+        init(discriminator)
+
+        trainer = GANTrainer(
+            module=generator,
+            criterion=self._build_objective(),
+            discriminator=discriminator,
+            optimizer=torch.optim.Adam,
+            optimizer_discriminator=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__betas=ADAM_BETAS,
+            optimizer_discriminator__betas=ADAM_BETAS,
+            discriminator_reinit=init,
+            max_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch_rng,
+            iterator_valid=TensorBatchIterator,
+            train_split=None if x_valid is None else predefined_split(Dataset(x_valid.to(device))),
+            callbacks=self._trainer_callbacks(),
+            device=device,
+            verbose=self.verbose,
+        )
+        trainer.fit(x_train.to(device), None)
+
+        self.image_shape_ = image_shape
+        self.input_shift_, self.input_scale_ = shift, scale
+        self.device_ = str(device)
+        self.generator_ = trainer.module_.eval()
+        self.discriminator_ = trainer.discriminator_.eval()
+        self.history_ = trainer.history
+        self.n_iter_ = len(trainer.history)
+
+        # Standardise the score parts and place the threshold on held-out normals:
+        # the training rows have been memorised and would score too well.
+        raw = self._raw_components(reference_rows)
+        self.component_stats_ = {
+            name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
+            for name, values in raw.items()
+        }
+        self.offset_ = float(np.percentile(-self._combine(raw), 100.0 * self.contamination))
+
+    def _holdout_split(self, rows: np.ndarray, rng: np.random.RandomState):
+        """Split off ``validation_fraction`` of the rows (at least one, leaving one to train on).
+
+        With ``validation_fraction=0`` the training rows serve as the reference
+        set too, which makes ``offset_`` optimistic.
+        """
+        n = len(rows)
+        n_valid = min(n - 1, max(1, round(self.validation_fraction * n))) if self.validation_fraction > 0 else 0
+        if n_valid == 0:
+            return rows, rows
+        order = rng.permutation(n)
+        return rows[np.sort(order[n_valid:])], rows[np.sort(order[:n_valid])]
+
+    def _trainer_callbacks(self) -> list:
+        # Deep copies: skorch initialises and mutates callbacks, and the
+        # parameter must stay as the user gave it (scikit-learn's clone contract).
+        callbacks = copy.deepcopy(list(self.callbacks or []))
+        if self.verbose and self.verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    # -- scoring ---------------------------------------------------------------------
+    def predict(self, X) -> np.ndarray:
+        """Return -1 for outliers and +1 for inliers."""
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+    def decision_function(self, X) -> np.ndarray:
+        """``score_samples(X) - offset_``: negative for outliers."""
+        return self.score_samples(X) - self.offset_
+
+    def score_samples(self, X) -> np.ndarray:
+        """Normality score, float64: higher is more normal (``-anomaly_score(X)``)."""
+        return -self.anomaly_score(X)
+
+    def anomaly_score(self, X) -> np.ndarray:
+        """The paper's A(x), float64: higher is more abnormal.
+
+        ``A(x) = sum_k w_k (c_k(x) - mean_k) / std_k`` over the parts of
+        :meth:`score_components`, with means and standard deviations taken at
+        fit time on held-out normals, so no other sample affects a score.
+        """
+        return self._combine(self.score_components(X))
+
+    def score_components(self, X, standardize: bool = False) -> dict[str, np.ndarray]:
+        """The parts of the anomaly score before weighting, float64 arrays of shape (n,).
+
+        With ``standardize=True`` each part is centred and scaled by its
+        held-out normal statistics, as it enters :meth:`anomaly_score`.
+        """
+        raw = self._raw_components(self._validate(X)[0])
+        if not standardize:
+            return raw
+        stats = self.component_stats_
+        return {name: (values - stats[name][0]) / stats[name][1] for name, values in raw.items()}
+
+    def reconstruct(self, X) -> np.ndarray:
+        """G(x), shaped like ``X`` and in its own scale (float64)."""
+        rows, layout = self._validate(X)
+        geometry = self._geometry()
+        parts = self._map_batches(
+            rows, lambda generator, _, x: geometry.to_rows(generator(x), self.input_shift_, self.input_scale_)
+        )
+        return layout.restore(np.concatenate(parts), self.image_shape_)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _geometry(self) -> Geometry:
+        return Geometry(self.n_features_in_, self.image_shape_)
+
+    def _validate(self, X):
+        """Rows and layout of ``X`` after the checks against the fitted shape."""
+        check_is_fitted(self)
+        rows, layout, _, _ = validate_input(self, X, reset=False, image_shape=self.image_shape_)
+        return rows, layout
+
+    def _map_batches(self, rows: np.ndarray, fn) -> list:
+        """Apply ``fn(generator, discriminator, x)`` to scaled network batches, without grad.
+
+        Scoring runs on float64 copies of the networks in eval mode: float32
+        matrix products round differently with the batch size, and the
+        standardised score would inherit that, so a sample's score would
+        depend (in the 6th digit) on the batch it came in. Copies also leave
+        the fitted networks untouched, so scoring is safe from several threads.
+        """
+        device = resolve_device(self.device)
+        generator, discriminator = (
+            copy.deepcopy(m).to(device=device, dtype=torch.float64).eval()
+            for m in (self.generator_, self.discriminator_)
+        )
+        geometry = self._geometry()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(rows), self.batch_size):
+                x = geometry.to_network(rows[start : start + self.batch_size], self.input_shift_, self.input_scale_)
+                outputs.append(fn(generator, discriminator, x.to(device=device, dtype=torch.float64)))
+        return outputs
+
+    def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        def components(generator, discriminator, x):
+            parts = self._batch_components(generator, discriminator, x)
+            return {name: values.cpu().numpy() for name, values in parts.items()}
+
+        batches = self._map_batches(rows, components)
+        return {name: np.concatenate([b[name] for b in batches]).astype(np.float64) for name in batches[0]}
+
+    def _combine(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        total = np.zeros(len(next(iter(raw.values()))), dtype=np.float64)
+        for name, weight in self._component_weights().items():
+            mean, std = self.component_stats_[name]
+            total += weight * (raw[name] - mean) / std
+        return total
+
+    # -- persistence -------------------------------------------------------------------
+    def __getstate__(self):
+        """Pickle fitted networks as CPU tensors, so a GPU-fitted detector loads anywhere."""
+        state = super().__getstate__()
+        for key in ("generator_", "discriminator_"):
+            module = state.get(key)
+            if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
+                state[key] = copy.deepcopy(module).cpu()
+        return state

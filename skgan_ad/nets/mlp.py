@@ -1,0 +1,75 @@
+"""Fully connected networks for tabular data (same family as the image nets)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
+    dims = [int(h) for h in hidden_dims]
+    if not dims or min(dims) < 1:
+        raise ValueError(f"hidden_dims must be a non-empty sequence of positive ints, got {hidden_dims!r}")
+    return dims
+
+
+class SkipMLPGenerator(nn.Module):
+    """Fully connected U-Net: encoder layers feed the mirrored decoder layers.
+
+    Encoder ``n_features -> hidden_dims[0] -> ... -> hidden_dims[-1]`` (Linear +
+    LeakyReLU 0.2); the decoder mirrors it (Linear + ReLU) and concatenates
+    each encoder layer's output to the decoder input of the same width; a
+    linear output layer returns to ``n_features`` (tabular inputs are
+    standardised, so no squashing nonlinearity). There is no BatchNorm, so
+    training works with any batch size, a batch of one included.
+    """
+
+    def __init__(self, n_features: int, hidden_dims: Sequence[int] = (64, 32, 16)) -> None:
+        super().__init__()
+        dims = _check_dims(hidden_dims)
+        sizes = [n_features, *dims]
+        self.down = nn.ModuleList(
+            nn.Sequential(nn.Linear(a, b), nn.LeakyReLU(0.2)) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.up = nn.ModuleList()
+        for i in reversed(range(1, len(sizes))):
+            c_in = sizes[i] if i == len(sizes) - 1 else 2 * sizes[i]
+            if i == 1:
+                self.up.append(nn.Linear(c_in, n_features))
+            else:
+                self.up.append(nn.Sequential(nn.Linear(c_in, sizes[i - 1]), nn.ReLU()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        h = x
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+        h = skips.pop()
+        for j, block in enumerate(self.up):
+            if j:
+                h = torch.cat([skips.pop(), h], dim=1)
+            h = block(h)
+        return h
+
+
+class MLPDiscriminator(nn.Module):
+    """MLP discriminator; its last hidden layer is ``f(x)``.
+
+    ``forward`` returns ``(logits, features)`` like :class:`DCGANDiscriminator`.
+    """
+
+    def __init__(self, n_features: int, hidden_dims: Sequence[int] = (64, 32, 16)) -> None:
+        super().__init__()
+        sizes = [n_features, *_check_dims(hidden_dims)]
+        self.features = nn.Sequential(
+            *(m for a, b in zip(sizes[:-1], sizes[1:]) for m in (nn.Linear(a, b), nn.LeakyReLU(0.2)))
+        )
+        self.classifier = nn.Linear(sizes[-1], 1)
+        self.feature_channels = sizes[-1]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.features(x)
+        return self.classifier(features).flatten(), features

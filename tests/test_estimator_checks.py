@@ -1,0 +1,29 @@
+"""scikit-learn's estimator checks on every detector, with a tiny configuration."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skgan_ad import SkipGANomalyDetector
+
+from .conftest import TINY
+
+# The checks assume ``offset_`` is the contamination quantile of the
+# *training* scores, so that exactly ``contamination * n`` training samples are
+# predicted as outliers. Our ``offset_`` is that quantile on held-out normals
+# (DESIGN.md: the networks memorise their training data, whose scores are
+# optimistic), so the count on the training set differs.
+OFFSET_ON_HELD_OUT = (
+    "offset_ is the contamination quantile of held-out normal scores, not of the training scores, "
+    "so the number of training samples flagged is not exactly contamination * n"
+)
+EXPECTED_FAILURES = {
+    "check_outliers_train": OFFSET_ON_HELD_OUT,
+    "check_outliers_fit_predict": OFFSET_ON_HELD_OUT,
+}
+
+
+@parametrize_with_checks(
+    [SkipGANomalyDetector(**TINY)],
+    expected_failed_checks=lambda est: EXPECTED_FAILURES,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
