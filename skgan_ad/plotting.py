@@ -1,0 +1,56 @@
+"""Figures people would rather look at than read. Needs matplotlib (``pip install skgan_ad[plots]``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("plotting needs matplotlib: pip install 'skgan_ad[plots]'") from exc
+    return plt
+
+
+def plot_score_histograms(anomaly_scores, y, *, ax=None, bins=30, title=None):
+    """Overlaid histograms of anomaly scores for normal (``y == 0``) and abnormal (``y == 1``) samples."""
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.gca()
+    scores, y = np.asarray(anomaly_scores), np.asarray(y)
+    edges = np.histogram_bin_edges(scores, bins=bins)
+    ax.hist(scores[y == 0], bins=edges, alpha=0.6, density=True, label="normal")
+    ax.hist(scores[y == 1], bins=edges, alpha=0.6, density=True, label="abnormal")
+    ax.set_xlabel("anomaly score")
+    ax.set_ylabel("density")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_reconstructions(images, reconstructions, *, n=8, fig=None, row_labels=("input", "G(x)", "|x - G(x)|")):
+    """A grid of inputs, their reconstructions and the absolute residuals (one column per image).
+
+    ``images`` and ``reconstructions`` are (n, H, W) or (n, H, W, C) arrays in the same scale.
+    """
+    plt = _pyplot()
+    images, reconstructions = np.asarray(images)[:n], np.asarray(reconstructions)[:n]
+    residuals = np.abs(images - reconstructions)
+    if residuals.ndim == 4:
+        residuals = residuals.mean(axis=-1)
+    n = len(images)
+    fig = fig if fig is not None else plt.figure(figsize=(1.2 * n, 3.8))
+    axes = fig.subplots(3, n, squeeze=False)
+    lo, hi = float(images.min()), float(images.max())
+    for j in range(n):
+        for i, (row, kwargs) in enumerate(
+            [(images, {"vmin": lo, "vmax": hi}), (reconstructions, {"vmin": lo, "vmax": hi}), (residuals, {})]
+        ):
+            ax = axes[i, j]
+            ax.imshow(np.clip(row[j], lo, hi) if i < 2 else row[j], cmap="gray" if i < 2 else "magma", **kwargs)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(row_labels[i])
+    return fig

@@ -1,0 +1,113 @@
+"""The training engine: skorch callbacks, history, verbosity, discriminator re-initialisation."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, ProgressBar
+
+from skgan_ad import SkipGANomalyDetector
+from skgan_ad._training import GANTrainer, TensorBatchIterator
+from skgan_ad.losses import SkipGANomalyLoss
+from skgan_ad.nets import MLPDiscriminator, SkipMLPGenerator
+
+from .conftest import TINY
+
+
+def test_history_records_every_loss_term(rng):
+    det = SkipGANomalyDetector(**{**TINY, "n_epochs": 3}).fit(rng.normal(size=(50, 4)))
+    assert det.n_iter_ == 3 == len(det.history_)
+    for key in ["train_loss", "valid_loss", "train_adv", "train_con", "train_lat", "train_d_loss", "valid_lat"]:
+        values = det.history_[:, key]
+        assert len(values) == 3 and np.isfinite(values).all(), key
+
+
+def test_early_stopping_through_callbacks(rng):
+    X = rng.normal(size=(60, 4))
+    # A threshold no epoch can beat stops training after `patience` epochs.
+    stop = EarlyStopping(monitor="valid_loss", patience=2, threshold=1e9)
+    det = SkipGANomalyDetector(**{**TINY, "n_epochs": 20, "callbacks": [stop]}).fit(X)
+    assert det.n_iter_ == 3
+    assert det.callbacks[0] is stop and stop.misses_ == 0, "the parameter must not be mutated"
+
+
+def test_checkpoint_and_custom_scoring_callbacks(rng, tmp_path):
+    X = rng.normal(size=(60, 4))
+    calls = []
+
+    def count_epochs(net, X=None, y=None):
+        calls.append(net.history[-1, "epoch"])
+        return 0.0
+
+    callbacks = [
+        Checkpoint(monitor="valid_loss_best", dirname=str(tmp_path), f_params="generator.pt"),
+        ("counter", EpochScoring(count_epochs, use_caching=False, on_train=True, name="counted")),
+    ]
+    det = SkipGANomalyDetector(**{**TINY, "n_epochs": 3, "callbacks": callbacks}).fit(X)
+    assert (tmp_path / "generator.pt").exists()
+    state = torch.load(tmp_path / "generator.pt", weights_only=True)
+    assert set(state) == set(det.generator_.state_dict())
+    assert calls == [1, 2, 3] and det.history_[-1, "counted"] == 0.0
+
+
+def test_verbose_zero_is_silent_and_verbose_prints(rng, capsys):
+    X = rng.normal(size=(40, 4))
+    SkipGANomalyDetector(**TINY).fit(X)
+    assert capsys.readouterr().out == ""
+    SkipGANomalyDetector(**{**TINY, "verbose": 1}).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+
+
+def test_progress_bar_callback(rng):
+    det = SkipGANomalyDetector(**{**TINY, "callbacks": [ProgressBar()]}).fit(rng.normal(size=(40, 4)))
+    assert det.n_iter_ == TINY["n_epochs"]
+
+
+def test_batches_cover_the_data_once_and_never_have_one_sample():
+    from skorch.dataset import Dataset
+
+    X = torch.arange(33.0)[:, None]
+    it = TensorBatchIterator(Dataset(X), batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
+    batches = [b for b, _ in it]
+    assert len(batches) == len(it) == 4 and min(len(b) for b in batches) > 1
+    assert sorted(torch.cat(batches).flatten().tolist()) == X.flatten().tolist()
+
+
+class _CollapsingLoss(SkipGANomalyLoss):
+    """A discriminator loss that is always ~0, as if D had won outright."""
+
+    def discriminator_loss(self, discriminator, x, fake):
+        loss, logs = super().discriminator_loss(discriminator, x, fake)
+        return loss * 0.0, logs
+
+
+def test_discriminator_is_reinitialised_when_its_loss_collapses():
+    reinits = []
+    net = GANTrainer(
+        module=SkipMLPGenerator(3, (4,)),
+        discriminator=MLPDiscriminator(3, (4,)),
+        criterion=_CollapsingLoss(),
+        discriminator_reinit=lambda d: reinits.append(d),
+        iterator_train=TensorBatchIterator,
+        train_split=None,
+        max_epochs=2,
+        batch_size=10,
+        verbose=0,
+    )
+    net.fit(torch.randn(30, 3), None)
+    assert len(reinits) == 6  # 3 batches x 2 epochs
+    assert net.history[:, "train_d_reinit"] == [3.0, 3.0]
+
+
+def test_validation_fraction_zero_trains_without_validation(rng):
+    det = SkipGANomalyDetector(**{**TINY, "validation_fraction": 0.0}).fit(rng.normal(size=(30, 4)))
+    assert "valid_loss" not in det.history_[-1]
+    assert np.isfinite(det.offset_)
+
+
+@pytest.mark.parametrize("fraction, n_valid", [(0.1, 3), (0.5, 15), (0.01, 1), (0.99, 29)])
+def test_holdout_size(fraction, n_valid, rng):
+    det = SkipGANomalyDetector(**{**TINY, "validation_fraction": fraction})
+    train, valid = det._holdout_split(np.arange(30)[:, None], rng)
+    assert len(valid) == n_valid and len(train) == 30 - n_valid
+    assert not set(train.ravel()) & set(valid.ravel())
