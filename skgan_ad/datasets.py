@@ -1,15 +1,28 @@
 """Data sets shaped for the detectors, and the evaluation protocols' splits.
 
-Nothing here downloads: the 8x8 digits ship with scikit-learn.
+Nothing here downloads: the 8x8 digits ship with scikit-learn, and every other
+loader reads files from a path the user gives (MNIST-style IDX files, folders
+of images with one sub-folder per class, and the ``train/good``,
+``test/<defect>`` layout of industrial data sets such as MVTec AD).
+
+The protocol helpers build the two splits of the seed papers (GANomaly,
+Skip-GANomaly) from any labelled train/test pair; their labels are 1 for an
+anomaly and 0 for a normal sample.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
 
 class AnomalySplit(NamedTuple):
@@ -47,3 +60,510 @@ def digits_leave_one_out(abnormal_class: int, *, test_size: float = 0.2, random_
     X_test = np.concatenate([X_test_normal, abnormal])
     y_test = np.concatenate([np.zeros(len(X_test_normal), int), np.ones(len(abnormal), int)])
     return AnomalySplit(X_train, X_test, y_test)
+
+
+# ---------------------------------------------------------------------------
+# MNIST-style IDX files
+# ---------------------------------------------------------------------------
+
+# IDX type codes (third magic byte); IDX stores every multi-byte value big-endian.
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _read_maybe_gzipped(path: Path) -> bytes:
+    """Return the file's bytes, decompressed when it starts with the gzip magic (whatever its name)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    if raw[:2] != _GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; a cut stream is an EOFError
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+
+
+def load_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one MNIST-style IDX file, gzipped or raw.
+
+    Compression is detected from the first two bytes (``1f 8b``), not from the
+    file name, so a renamed or already-decompressed file still reads.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The IDX file, e.g. ``train-images-idx3-ubyte.gz``.
+
+    Returns
+    -------
+    data : ndarray
+        Array of the shape given in the header, in the native byte order of the
+        stored type (uint8, int8, int16, int32, float32 or float64).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the magic number is not an IDX one, or the data is truncated or
+        longer than the header says; the message names the file.
+    """
+    path = Path(path)
+    data = _read_maybe_gzipped(path)
+    if len(data) < 4:
+        raise ValueError(f"{path}: not an IDX file (only {len(data)} bytes, a header needs at least 4)")
+    zero, code, ndim = int.from_bytes(data[:2], "big"), data[2], data[3]
+    if zero != 0 or code not in _IDX_DTYPES or ndim == 0:
+        raise ValueError(
+            f"{path}: bad IDX magic number 0x{data[:4].hex()} (expected 0x0000, a type code among "
+            f"{', '.join(f'0x{c:02X}' for c in _IDX_DTYPES)}, and at least one dimension)"
+        )
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(data)} bytes, {ndim} dimensions need {header})")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    found = len(data) - header
+    if found < expected:
+        raise ValueError(f"{path}: truncated IDX data ({found} bytes after the header, shape {shape} needs {expected})")
+    if found > expected:
+        raise ValueError(f"{path}: wrong IDX size ({found} bytes after the header, shape {shape} needs {expected})")
+    # frombuffer over bytes is read-only; astype copies into a writable, native-endian array.
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+_MNIST_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def _find_idx(root: Path, name: str) -> Path | None:
+    for candidate in (root / f"{name}.gz", root / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_mnist(root: str | os.PathLike, kind: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Read the MNIST training or test split from a folder of the standard IDX files.
+
+    Looks for ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte``
+    (``kind="train"``) or ``t10k-images-idx3-ubyte`` and
+    ``t10k-labels-idx1-ubyte`` (``kind="test"``), each either with ``.gz`` or
+    raw. Any data set in the same format (e.g. Fashion-MNIST) reads too.
+
+    Parameters
+    ----------
+    root : str or path-like
+        Folder holding the files. Nothing is downloaded.
+    kind : {"train", "test"}, default="train"
+        Which split to read.
+
+    Returns
+    -------
+    images : ndarray of shape (n, rows, cols), uint8
+        (n, 28, 28) for MNIST, pixels 0..255.
+    labels : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing; the message lists the names looked for.
+    ValueError
+        If ``kind`` is unknown, a file is malformed, or the counts of images
+        and labels differ.
+    """
+    if kind not in _MNIST_PREFIX:
+        raise ValueError(f"kind must be 'train' or 'test', got {kind!r}")
+    root = Path(root)
+    prefix = _MNIST_PREFIX[kind]
+    names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+    found = [_find_idx(root, name) for name in names]
+    if None in found:
+        looked_for = ", ".join(f"{n}(.gz)" for n, f in zip(names, found) if f is None)
+        raise FileNotFoundError(f"MNIST {kind} split: {looked_for} not found in {root}")
+    images, labels = (load_idx(f) for f in found)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(f"{found[0]}: expected uint8 images of 3 dimensions, got {images.dtype} {images.shape}")
+    if labels.ndim != 1:
+        raise ValueError(f"{found[1]}: expected 1-D labels, got shape {labels.shape}")
+    if len(images) != len(labels):
+        raise ValueError(f"MNIST {kind} split in {root}: {len(images)} images but {len(labels)} labels")
+    return images, labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# Folders of images
+# ---------------------------------------------------------------------------
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def _import_pil():
+    try:
+        from PIL import Image
+    except ImportError as exc:  # Pillow is optional: only the folder loaders need it
+        raise ImportError("reading image folders needs Pillow; install it with `pip install Pillow`") from exc
+    return Image
+
+
+def _check_size(size: int | Sequence[int] | None) -> tuple[int, int] | None:
+    """Normalise ``size`` to (H, W), or None."""
+    if size is None:
+        return None
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        size = (int(size), int(size))
+    try:
+        h, w = (int(s) for s in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be an int or a pair (H, W) of ints, got {size!r}") from None
+    if h < 1 or w < 1:
+        raise ValueError(f"size must be positive, got {size!r}")
+    return h, w
+
+
+def _list_images(folder: Path, extensions: Sequence[str]) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name so that the order is the same everywhere."""
+    exts = tuple(e.lower() for e in extensions)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in exts)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    # Hidden folders (.ipynb_checkpoints, .git ...) are never classes.
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _read_images(files: Sequence[Path], grey: bool, size: tuple[int, int] | None) -> np.ndarray:
+    """Decode ``files`` into one uint8 array; every image must end up the same size."""
+    Image = _import_pil()
+    resample = getattr(Image, "Resampling", Image).BILINEAR  # Pillow < 9.1 has no Image.Resampling
+    images = []
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                img = img.convert("L" if grey else "RGB")  # convert() decodes, so a broken file fails here
+                if size is not None:
+                    img = img.resize((size[1], size[0]), resample)  # Pillow sizes are (W, H)
+                array = np.asarray(img, dtype=np.uint8)
+        except (OSError, ValueError, SyntaxError) as exc:  # Pillow raises all three for bad files
+            raise ValueError(f"cannot read image {path}: {exc}") from exc
+        if images and array.shape != images[0].shape:
+            raise ValueError(
+                f"{path} is {array.shape[1]}x{array.shape[0]} (WxH) but {files[0]} is "
+                f"{images[0].shape[1]}x{images[0].shape[0]}; pass size=(H, W) to resize them all"
+            )
+        images.append(array)
+    return np.stack(images)
+
+
+def load_image_folder(
+    root: str | os.PathLike,
+    *,
+    grey: bool = False,
+    size: int | tuple[int, int] | None = None,
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Read a folder of images with one sub-folder per class (``root/<class>/*.png``).
+
+    Classes and the files in each are taken in sorted order, so the result is
+    the same on every machine. Hidden sub-folders and files with other
+    extensions are ignored.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The folder holding one sub-folder per class.
+    grey : bool, default=False
+        Convert every image to one grey channel; otherwise to RGB.
+    size : int or (H, W), optional
+        Resize every image to this size (bilinear). Without it all images must
+        already share one size.
+    extensions : sequence of str
+        File suffixes read, compared case-insensitively.
+
+    Returns
+    -------
+    images : ndarray of shape (n, H, W) if grey else (n, H, W, 3), uint8
+    labels : ndarray of shape (n,), str
+        Name of each image's class folder.
+    classes : list of str
+        The class names, sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` is not a folder.
+    ValueError
+        If ``root`` has no class folders, a class folder has no images, a file
+        cannot be decoded, or (without ``size``) the images differ in size;
+        the message names the folder or file.
+    ImportError
+        If Pillow is not installed.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {root} does not exist or is not a folder")
+    size = _check_size(size)
+    classes = _subfolders(root)
+    if not classes:
+        raise ValueError(f"{root} has no class sub-folders (expected root/<class>/*{extensions[0]})")
+    files, labels = [], []
+    for folder in classes:
+        found = _list_images(folder, extensions)
+        if not found:
+            raise ValueError(f"class folder {folder} holds no images with extensions {tuple(extensions)}")
+        files += found
+        labels += [folder.name] * len(found)
+    return _read_images(files, grey, size), np.array(labels, dtype=str), [c.name for c in classes]
+
+
+def load_industrial_folder(
+    root: str | os.PathLike,
+    *,
+    grey: bool = False,
+    size: int | tuple[int, int] | None = None,
+) -> tuple[AnomalySplit, np.ndarray]:
+    """Read one category of an industrial data set in the MVTec AD layout.
+
+    The layout is ``root/train/good/*`` (normal training images),
+    ``root/test/good/*`` (normal test images) and ``root/test/<defect>/*`` (one
+    folder per defect type). Other folders (e.g. ``ground_truth`` masks) are
+    ignored.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The category folder, e.g. ``mvtec_anomaly_detection/bottle``.
+    grey : bool, default=False
+        Convert every image to one grey channel; otherwise to RGB.
+    size : int or (H, W), optional
+        Resize every image to this size (bilinear); without it all images must
+        share one size.
+
+    Returns
+    -------
+    split : AnomalySplit
+        ``X_train`` from train/good; ``X_test`` from every test folder in
+        sorted order, with ``y_test`` 0 for test/good and 1 for any defect.
+    defect_types : ndarray of shape (n_test,), str
+        Name of each test image's folder (``"good"`` for the normal ones).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root/train/good`` or ``root/test`` is missing.
+    ValueError
+        If a folder has no images, a file cannot be decoded, or (without
+        ``size``) the images differ in size.
+    """
+    root = Path(root)
+    train_good, test_dir = root / "train" / "good", root / "test"
+    for needed in (train_good, test_dir):
+        if not needed.is_dir():
+            raise FileNotFoundError(f"{needed} not found: expected root/train/good/* and root/test/<good|defect>/*")
+    size = _check_size(size)
+    train_files = _list_images(train_good, IMAGE_EXTENSIONS)
+    if not train_files:
+        raise ValueError(f"{train_good} holds no images")
+    test_files, defect_types = [], []
+    for folder in _subfolders(test_dir):
+        found = _list_images(folder, IMAGE_EXTENSIONS)
+        if not found:
+            raise ValueError(f"test folder {folder} holds no images")
+        test_files += found
+        defect_types += [folder.name] * len(found)
+    if not test_files:
+        raise ValueError(f"{test_dir} has no sub-folders of images (expected test/good and test/<defect>)")
+    # One read over both parts, so that train and test are checked against the same size.
+    images = _read_images(train_files + test_files, grey, size)
+    defect_types = np.array(defect_types, dtype=str)
+    y_test = (defect_types != "good").astype(int)
+    split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test)
+    return split, defect_types
+
+
+# ---------------------------------------------------------------------------
+# Evaluation protocols
+# ---------------------------------------------------------------------------
+
+
+def _check_labelled(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:
+    arrays = [np.asarray(a) for a in (X_train, y_train, X_test, y_test)]
+    for part, X, y in (("train", arrays[0], arrays[1]), ("test", arrays[2], arrays[3])):
+        if y.ndim != 1:
+            raise ValueError(f"y_{part} must be 1-D, got shape {y.shape}")
+        if X.ndim == 0 or len(X) != len(y):
+            raise ValueError(f"X_{part} and y_{part} differ in length: {X.shape} vs {y.shape}")
+    # Test images from both splits are concatenated, so their sample shapes must agree.
+    if arrays[0].shape[1:] != arrays[2].shape[1:]:
+        raise ValueError(f"X_train and X_test samples differ in shape: {arrays[0].shape[1:]} vs {arrays[2].shape[1:]}")
+    return tuple(arrays)
+
+
+def _check_max(name: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+    return int(value)
+
+
+def _subsample(y: np.ndarray, max_n: int | None, rng: np.random.RandomState, stratify: bool) -> np.ndarray:
+    """Indices of at most ``max_n`` samples, in their original order.
+
+    With ``stratify`` every value of ``y`` keeps its share (largest remainder
+    rounding) and at least one sample, so a subsampled test set still has both
+    normals and anomalies.
+    """
+    n = len(y)
+    if max_n is None or n <= max_n:
+        return np.arange(n)
+    if not stratify:
+        return np.sort(rng.choice(n, size=max_n, replace=False))
+    values, counts = np.unique(y, return_counts=True)
+    if max_n < len(values):
+        raise ValueError(f"cannot keep all {len(values)} label values in a subsample of {max_n}")
+    quota = counts * max_n / n
+    take = np.maximum(np.floor(quota).astype(int), 1)
+    # Hand the places left to the largest remainders; take from the largest groups if the floor of 1 overshot.
+    while take.sum() < max_n:
+        take[np.argmax(np.where(take < counts, quota - take, -np.inf))] += 1
+    while take.sum() > max_n:
+        take[np.argmax(np.where(take > 1, take - quota, -np.inf))] -= 1
+    chosen = [rng.choice(np.flatnonzero(y == v), size=k, replace=False) for v, k in zip(values, take)]
+    return np.sort(np.concatenate(chosen))
+
+
+def _present(label, *ys: np.ndarray) -> bool:
+    return any(np.any(y == label) for y in ys if y.size)
+
+
+def leave_one_class_out(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    abnormal_class,
+    *,
+    max_train: int | None = None,
+    max_test: int | None = None,
+    random_state=None,
+) -> AnomalySplit:
+    """Leave-one-class-out, as the seed papers (GANomaly, Skip-GANomaly) define it.
+
+    One class is the anomaly and all others are normal. The detector trains on
+    the normal classes' training images only, and is tested on the normal
+    classes' test images plus every image of the abnormal class, from the
+    training split and the test split alike. On CIFAR-10 that gives 45,000
+    training images and 9,000 normal : 6,000 abnormal test images.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like of shape (n_train, ...), (n_train,)
+        The data set's training split and its class labels.
+    X_test, y_test : array-like of shape (n_test, ...), (n_test,)
+        Its test split and class labels.
+    abnormal_class : label
+        The class taken as the anomaly.
+    max_train : int, optional
+        Keep at most this many training images, drawn at random.
+    max_test : int, optional
+        Keep at most this many test images, drawn at random stratified on
+        ``y_test`` so that normals and anomalies keep their proportion.
+    random_state : int, RandomState instance or None
+        Seed of the subsampling.
+
+    Returns
+    -------
+    AnomalySplit
+        ``X_test`` holds the normal test images first, then the abnormal
+        class's training images, then its test images (each part in its
+        original order); ``y_test`` is 1 for the abnormal class, 0 otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``abnormal_class`` occurs in neither split, no normal training
+        image remains, or an X and its y differ in length.
+    """
+    X_train, y_train, X_test, y_test = _check_labelled(X_train, y_train, X_test, y_test)
+    max_train, max_test = _check_max("max_train", max_train), _check_max("max_test", max_test)
+    if not _present(abnormal_class, y_train, y_test):
+        classes = np.unique(np.concatenate([y_train, y_test])).tolist()
+        raise ValueError(f"abnormal_class {abnormal_class!r} is in neither split; the classes are {classes}")
+    abnormal_train, abnormal_test = y_train == abnormal_class, y_test == abnormal_class
+    if abnormal_train.all():
+        raise ValueError(f"no normal training images: every training label is {abnormal_class!r}")
+    rng = check_random_state(random_state)
+    X_normal = X_train[~abnormal_train]
+    X_out = np.concatenate([X_test[~abnormal_test], X_train[abnormal_train], X_test[abnormal_test]])
+    y_out = np.concatenate(
+        [np.zeros((~abnormal_test).sum(), int), np.ones(abnormal_train.sum() + abnormal_test.sum(), int)]
+    )
+    keep_train = _subsample(np.zeros(len(X_normal)), max_train, rng, stratify=False)
+    keep_test = _subsample(y_out, max_test, rng, stratify=True)
+    return AnomalySplit(X_normal[keep_train], X_out[keep_test], y_out[keep_test])
+
+
+def one_class(
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    normal_class,
+    *,
+    max_train: int | None = None,
+    max_test: int | None = None,
+    random_state=None,
+) -> AnomalySplit:
+    """One-class protocol: one class is normal, every other class is an anomaly.
+
+    The detector trains on ``normal_class``'s training images and is tested on
+    the whole test split.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like of shape (n_train, ...), (n_train,)
+        The data set's training split and its class labels.
+    X_test, y_test : array-like of shape (n_test, ...), (n_test,)
+        Its test split and class labels.
+    normal_class : label
+        The class taken as normal.
+    max_train : int, optional
+        Keep at most this many training images, drawn at random.
+    max_test : int, optional
+        Keep at most this many test images, drawn at random stratified on the
+        anomaly label so that normals and anomalies keep their proportion.
+    random_state : int, RandomState instance or None
+        Seed of the subsampling.
+
+    Returns
+    -------
+    AnomalySplit
+        ``X_test`` in its original order; ``y_test`` is 0 for
+        ``normal_class`` and 1 for every other class.
+
+    Raises
+    ------
+    ValueError
+        If ``normal_class`` has no training image, or an X and its y differ
+        in length.
+    """
+    X_train, y_train, X_test, y_test = _check_labelled(X_train, y_train, X_test, y_test)
+    max_train, max_test = _check_max("max_train", max_train), _check_max("max_test", max_test)
+    if not _present(normal_class, y_train):
+        raise ValueError(
+            f"normal_class {normal_class!r} has no training images; the classes are {np.unique(y_train).tolist()}"
+        )
+    rng = check_random_state(random_state)
+    X_normal = X_train[y_train == normal_class]
+    y_out = (y_test != normal_class).astype(int)
+    keep_train = _subsample(np.zeros(len(X_normal)), max_train, rng, stratify=False)
+    keep_test = _subsample(y_out, max_test, rng, stratify=True)
+    return AnomalySplit(X_normal[keep_train], X_test[keep_test], y_out[keep_test])

@@ -45,7 +45,12 @@ def plot_reconstructions(images, reconstructions, *, n=8, fig=None, row_labels=(
     lo, hi = float(images.min()), float(images.max())
     for j in range(n):
         for i, (row, kwargs) in enumerate(
-            [(images, {"vmin": lo, "vmax": hi}), (reconstructions, {"vmin": lo, "vmax": hi}), (residuals, {})]
+            # One colour scale per row, so residuals of different images compare at a glance.
+            [
+                (images, {"vmin": lo, "vmax": hi}),
+                (reconstructions, {"vmin": lo, "vmax": hi}),
+                (residuals, {"vmin": 0.0, "vmax": float(residuals.max()) or 1.0}),
+            ]
         ):
             ax = axes[i, j]
             ax.imshow(np.clip(row[j], lo, hi) if i < 2 else row[j], cmap="gray" if i < 2 else "magma", **kwargs)

@@ -1,0 +1,133 @@
+"""Training throughput and scoring time of SkipGANomalyDetector, beside classic peers in the same run.
+
+    python benchmarks/speed.py                    # digits 8x8 and a 32x32 RGB synthetic set, CPU
+    python benchmarks/speed.py --device cuda      # on a GPU
+
+Prints a markdown table and writes JSON to benchmarks/output/speed.json with
+the hardware and library versions. Times are wall-clock medians of
+``--repeats`` runs; nothing here is asserted by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+
+import skgan_ad
+from skgan_ad import SkipGANomalyDetector
+from skgan_ad.datasets import load_digits_images
+
+
+def _median_seconds(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def datasets(rng):
+    digits, _ = load_digits_images()
+    yield "digits 8x8 (n=1437)", digits[:1437], dict(ngf=32, ndf=32)
+    yield "synthetic RGB 32x32 (n=1024)", rng.uniform(size=(1024, 32, 32, 3)).astype(np.float32), dict(ngf=32, ndf=32)
+
+
+def run(args):
+    rng = np.random.RandomState(0)
+    rows = []
+    for name, X, widths in datasets(rng):
+        flat = X.reshape(len(X), -1)
+        det = SkipGANomalyDetector(n_epochs=args.epochs, device=args.device, random_state=0, **widths)
+        fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
+        score_s = _median_seconds(lambda det=det, X=X: det.score_samples(X), args.repeats)
+        n_train = len(X) - round(det.validation_fraction * len(X))
+        rows.append(
+            dict(
+                data=name,
+                method=f"SkipGANomaly ({widths})",
+                fit_s=fit_s,
+                train_images_per_s=n_train * det.n_iter_ / fit_s,
+                score_ms_per_image=1e3 * score_s / len(X),
+            )
+        )
+        for label, make, score in [
+            ("IsolationForest", lambda: IsolationForest(random_state=0), lambda m, Z: m.score_samples(Z)),
+            ("PCA(16) recon.", lambda: PCA(16), lambda m, Z: ((Z - m.inverse_transform(m.transform(Z))) ** 2).sum(1)),
+        ]:
+            model = make().fit(flat)
+            fit_s = _median_seconds(lambda make=make, flat=flat: make().fit(flat), args.repeats)
+            score_s = _median_seconds(lambda model=model, score=score, flat=flat: score(model, flat), args.repeats)
+            rows.append(
+                dict(
+                    data=name,
+                    method=label,
+                    fit_s=fit_s,
+                    train_images_per_s=len(flat) / fit_s,
+                    score_ms_per_image=1e3 * score_s / len(flat),
+                )
+            )
+    return rows
+
+
+def environment(device):
+    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        sklearn=sklearn.__version__,
+        skgan_ad=skgan_ad.__version__,
+        cpu=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        cuda_device=cuda,
+        device=device,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default="benchmarks/output/speed.json")
+    args = parser.parse_args(argv)
+    rows = run(args)
+    env = environment(args.device)
+    print(f"environment: {env}")
+    print("| data | method | fit (s) | training images/s | scoring ms/image |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['data']} | {r['method']} | {r['fit_s']:.2f} | {r['train_images_per_s']:.0f} | "
+            f"{r['score_ms_per_image']:.3f} |"
+        )
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(
+            dict(
+                command=" ".join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)]),
+                environment=env,
+                epochs=args.epochs,
+                results=rows,
+            ),
+            f,
+            indent=2,
+        )
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
