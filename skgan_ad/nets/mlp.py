@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .skip_unet import skip_connected_forward
+
 
 def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
     dims = [int(h) for h in hidden_dims]
@@ -42,17 +44,7 @@ class SkipMLPGenerator(nn.Module):
                 self.up.append(nn.Sequential(nn.Linear(c_in, sizes[i - 1]), nn.ReLU()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        h = x
-        for block in self.down:
-            h = block(h)
-            skips.append(h)
-        h = skips.pop()
-        for j, block in enumerate(self.up):
-            if j:
-                h = torch.cat([skips.pop(), h], dim=1)
-            h = block(h)
-        return h
+        return skip_connected_forward(self.down, self.up, x)
 
 
 class MLPDiscriminator(nn.Module):

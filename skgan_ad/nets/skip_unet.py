@@ -20,6 +20,22 @@ def channel_widths(base: int, n_levels: int, max_mult: int = 8) -> list[int]:
     return [base * min(2**i, max_mult) for i in range(n_levels)]
 
 
+def skip_connected_forward(down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks, each after the first fed
+    the concatenation of the matching down block's output and the previous up block's."""
+    skips = []
+    h = x
+    for block in down:
+        h = block(h)
+        skips.append(h)
+    h = skips.pop()
+    for j, block in enumerate(up):
+        if j:
+            h = torch.cat([skips.pop(), h], dim=1)
+        h = block(h)
+    return h
+
+
 class SkipUNetGenerator(nn.Module):
     """Encoder-decoder whose every down block feeds the matching up block.
 
@@ -71,14 +87,4 @@ class SkipUNetGenerator(nn.Module):
             self.up.append(nn.Sequential(*layers))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        h = x
-        for block in self.down:
-            h = block(h)
-            skips.append(h)
-        h = skips.pop()
-        for j, block in enumerate(self.up):
-            if j:
-                h = torch.cat([skips.pop(), h], dim=1)
-            h = block(h)
-        return h
+        return skip_connected_forward(self.down, self.up, x)
