@@ -51,6 +51,13 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
+def _first_rows(out, n: int):
+    """The first ``n`` rows of a tensor, array or dict of them (drops batch padding)."""
+    if isinstance(out, dict):
+        return {key: value[:n] for key, value in out.items()}
+    return out[:n]
+
+
 class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN detectors; not for direct use.
 
@@ -251,23 +258,36 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _map_batches(self, rows: np.ndarray, fn) -> list:
         """Apply ``fn(generator, discriminator, x)`` to scaled network batches, without grad.
 
-        Scoring runs on float64 copies of the networks in eval mode: float32
-        matrix products round differently with the batch size, and the
-        standardised score would inherit that, so a sample's score would
-        depend (in the 6th digit) on the batch it came in. Copies also leave
-        the fitted networks untouched, so scoring is safe from several threads.
+        A sample's score must not depend on the batch it comes in, to the last
+        bit where possible. BatchNorm runs in eval mode, so no statistic of the
+        batch enters; what is left is round-off, and that differs by network:
+
+        * tabular (fully connected) networks: a float32 matrix product rounds
+          a row differently with the batch's size and the row's place in it,
+          so scoring runs on float64 copies (cheap for MLPs);
+        * image (convolutional) networks compute each image alone, so float32
+          is kept (float64 convolutions are ~10x slower on a CPU); every batch
+          is padded to ``batch_size`` images so the convolution routines see
+          one shape only.
+
+        Copies of the fitted networks are used, which also makes scoring safe
+        from several threads.
         """
         device = resolve_device(self.device)
-        generator, discriminator = (
-            copy.deepcopy(m).to(device=device, dtype=torch.float64).eval()
-            for m in (self.generator_, self.discriminator_)
-        )
         geometry = self._geometry()
+        dtype = torch.float32 if geometry.is_image else torch.float64
+        generator, discriminator = (
+            copy.deepcopy(m).to(device=device, dtype=dtype).eval() for m in (self.generator_, self.discriminator_)
+        )
         outputs = []
         with torch.no_grad():
             for start in range(0, len(rows), self.batch_size):
-                x = geometry.to_network(rows[start : start + self.batch_size], self.input_shift_, self.input_scale_)
-                outputs.append(fn(generator, discriminator, x.to(device=device, dtype=torch.float64)))
+                chunk = rows[start : start + self.batch_size]
+                x = geometry.to_network(chunk, self.input_shift_, self.input_scale_).to(device=device, dtype=dtype)
+                if geometry.is_image and len(x) < self.batch_size:
+                    x = torch.cat([x, x.new_zeros((self.batch_size - len(x), *x.shape[1:]))])
+                out = fn(generator, discriminator, x)
+                outputs.append(_first_rows(out, len(chunk)))
         return outputs
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:

@@ -65,6 +65,15 @@ def test_scores_do_not_depend_on_the_batch(fitted_images):
     np.testing.assert_allclose(det.score_samples(mixed)[:5], full[:5], rtol=1e-10, atol=1e-10)
 
 
+def test_rgb_image_scores_do_not_depend_on_the_batch(rng):
+    X = rng.uniform(size=(40, 3, 16, 16)).astype(np.float32)
+    det = SkipGANomalyDetector(**{**TINY, "batch_size": 8}).fit(X)
+    full = det.score_samples(X)
+    order = rng.permutation(len(X))
+    np.testing.assert_array_equal(det.score_samples(X[order]), full[order])
+    np.testing.assert_array_equal([det.score_samples(X[i : i + 1])[0] for i in range(5)], full[:5])
+
+
 def test_same_random_state_same_scores(digit_images):
     X = digit_images[0]
     a = SkipGANomalyDetector(**TINY).fit(X).score_samples(X)
