@@ -1,0 +1,219 @@
+"""Detection benchmark: detectors x data sets x abnormal classes x seeds, beside simple baselines.
+
+    python benchmarks/detection.py --preset cpu --dataset mnist                # ~30 min on 2 cores
+    python benchmarks/detection.py --preset cpu --dataset cifar10
+    python benchmarks/detection.py --preset paper --dataset cifar10 --device cuda   # full protocol, GPU
+
+Protocol: leave-one-class-out as the seed papers define it (train on the normal
+classes' training images; test on their test images plus every image, train
+and test, of the abnormal class). Data come from ``--data-root`` (default
+``../shared/data``: ``mnist/`` IDX files and ``cifar10-jpeg.tar.gz``, extracted
+once into ``--cache``). Nothing is downloaded.
+
+Methods, all on the same split in the same run:
+
+* ``SkipGANomaly``: the detector with the preset's parameters;
+* ``U-Net AE``: the same generator and training loop with ``w_adv=0, w_lat=0``
+  and ``lambda_score=1``, i.e. a plain autoencoder scored by reconstruction:
+  the difference to ``SkipGANomaly`` is what the adversarial part adds (its
+  discriminator still trains, but touches neither the generator nor the score);
+* ``IsolationForest`` on pixels (default parameters, ``random_state=seed``);
+* ``PCA recon.``: squared reconstruction error with 16 components.
+
+No epoch or parameter is chosen on test labels (the reference code picked
+the best epoch by test AUC). Writes ``<out>/<dataset>_<preset>.json`` (every
+AUC, fit and score time, the environment and the command) and prints a
+markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tarfile
+import time
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+
+import skgan_ad
+from skgan_ad import SkipGANomalyDetector
+from skgan_ad.datasets import leave_one_class_out, load_image_folder, load_mnist
+
+PRESETS = {
+    # Subsampled and narrowed so that ten classes of one data set take about half an hour on 2 cores.
+    "cpu": dict(max_train=3000, max_test=3000, detector=dict(ngf=32, ndf=32, n_epochs=5, batch_size=64)),
+    # The papers' protocol and sizes (Skip-GANomaly: ngf=ndf=64, 15 epochs, batch 64), for a GPU.
+    "paper": dict(max_train=None, max_test=None, detector=dict(ngf=64, ndf=64, n_epochs=15, batch_size=64)),
+}
+
+# Paper numbers (ROC AUC, CIFAR-10, leave-one-class-out) to print beside ours, keyed by class name.
+# Skip-GANomaly's Table I is not available offline to this project; fill in from the paper when it
+# is, citing the table. Absent values print as "n/a".
+PAPER_AUC: dict[str, dict[str, float]] = {"cifar10": {}, "mnist": {}}
+
+
+def load_dataset(name: str, data_root: str, cache: str):
+    """Return (X_train, y_train, X_test, y_test, class_names)."""
+    if name == "mnist":
+        X_train, y_train = load_mnist(os.path.join(data_root, "mnist"), "train")
+        X_test, y_test = load_mnist(os.path.join(data_root, "mnist"), "test")
+        return X_train, y_train, X_test, y_test, [str(c) for c in range(10)]
+    if name == "cifar10":
+        root = os.path.join(cache, "cifar10")
+        if not os.path.isdir(root):
+            os.makedirs(cache, exist_ok=True)
+            with tarfile.open(os.path.join(data_root, "cifar10-jpeg.tar.gz")) as tar:
+                tar.extractall(cache, filter="data")
+        X_train, y_train, classes = load_image_folder(os.path.join(root, "train"))
+        X_test, y_test, _ = load_image_folder(os.path.join(root, "test"))
+        return X_train, y_train, X_test, y_test, list(classes)
+    raise ValueError(f"unknown dataset {name!r}")
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def run_split(split, seed, detector_params, device):
+    flat_train = split.X_train.reshape(len(split.X_train), -1).astype(np.float32) / 255.0
+    flat_test = split.X_test.reshape(len(split.X_test), -1).astype(np.float32) / 255.0
+    results = {}
+    for name, extra in [("SkipGANomaly", {}), ("U-Net AE", dict(w_adv=0.0, w_lat=0.0, lambda_score=1.0))]:
+        det = SkipGANomalyDetector(**detector_params, **extra, device=device, random_state=seed)
+        _, fit_s = _timed(lambda det=det: det.fit(split.X_train))
+        scores, score_s = _timed(lambda det=det: det.anomaly_score(split.X_test))
+        results[name] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
+    iforest, fit_s = _timed(lambda: IsolationForest(random_state=seed).fit(flat_train))
+    scores, score_s = _timed(lambda: -iforest.score_samples(flat_test))
+    results["IsolationForest"] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
+    pca, fit_s = _timed(lambda: PCA(16, random_state=seed).fit(flat_train))
+    scores, score_s = _timed(lambda: ((flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2).sum(1))
+    results["PCA recon."] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
+    return results
+
+
+def environment(device):
+    return dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        sklearn=sklearn.__version__,
+        skgan_ad=skgan_ad.__version__,
+        machine=platform.machine(),
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        cuda_device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        device=device,
+    )
+
+
+def markdown_table(records, classes, dataset):
+    methods = list(records[0]["results"])
+    lines = [
+        "| abnormal class | " + " | ".join(methods) + " | paper (Skip-GANomaly) |",
+        "|---|" + "---|" * (len(methods) + 1),
+    ]
+    per_method = {m: [] for m in methods}
+    for cls in classes:
+        rows = [r for r in records if r["class"] == cls]
+        if not rows:
+            continue
+        cells = []
+        for m in methods:
+            aucs = [r["results"][m]["auc"] for r in rows]
+            per_method[m].append(np.mean(aucs))
+            cells.append(f"{np.mean(aucs):.3f}" + (f" ± {np.std(aucs):.3f}" if len(aucs) > 1 else ""))
+        paper = PAPER_AUC.get(dataset, {}).get(cls)
+        lines.append(f"| {cls} | " + " | ".join(cells) + f" | {paper if paper is not None else 'n/a'} |")
+    lines.append("| **mean** | " + " | ".join(f"**{np.mean(per_method[m]):.3f}**" for m in methods) + " | |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
+    parser.add_argument("--classes", nargs="+", help="abnormal classes (names); default all ten")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--cache", default=os.path.join("benchmarks", "output", "cache"))
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    args = parser.parse_args(argv)
+    command = " ".join(["python", "benchmarks/detection.py", *(sys.argv[1:] if argv is None else argv)])
+    preset = PRESETS[args.preset]
+
+    (X_train, y_train, X_test, y_test, classes), load_s = _timed(
+        lambda: load_dataset(args.dataset, args.data_root, args.cache)
+    )
+    y_train, y_test = (
+        np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in y_train]),
+        np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in y_test]),
+    )
+    print(f"{args.dataset}: {len(X_train)} train / {len(X_test)} test images loaded in {load_s:.0f} s", flush=True)
+    records = []
+    start = time.perf_counter()
+    for cls in args.classes or classes:
+        for seed in args.seeds:
+            split = leave_one_class_out(
+                X_train,
+                y_train,
+                X_test,
+                y_test,
+                cls,
+                max_train=preset["max_train"],
+                max_test=preset["max_test"],
+                random_state=seed,
+            )
+            results = run_split(split, seed, preset["detector"], args.device)
+            records.append(
+                dict(
+                    cls=cls,
+                    seed=seed,
+                    n_train=len(split.X_train),
+                    n_test=len(split.X_test),
+                    n_abnormal_test=int(split.y_test.sum()),
+                    results=results,
+                )
+            )
+            records[-1]["class"] = records[-1].pop("cls")
+            print(
+                f"class {cls} seed {seed}: "
+                + ", ".join(f"{m} {r['auc']:.3f} ({r['fit_s']:.0f}s)" for m, r in results.items()),
+                flush=True,
+            )
+    wall_s = time.perf_counter() - start
+    table = markdown_table(records, classes, args.dataset)
+    env = environment(args.device)
+    print(f"\n{table}\n\nwall time {wall_s / 60:.1f} min; {env}")
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, f"{args.dataset}_{args.preset}.json")
+    with open(path, "w") as f:
+        json.dump(
+            dict(
+                command=command,
+                preset=args.preset,
+                preset_params=preset,
+                seeds=args.seeds,
+                wall_s=wall_s,
+                environment=env,
+                records=records,
+                table=table,
+            ),
+            f,
+            indent=1,
+        )
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""End-to-end run of the detection benchmark on a tiny MNIST-shaped data set (slow: trains 20 networks)."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .test_datasets import write_idx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import detection  # noqa: E402
+
+
+@pytest.mark.slow
+def test_detection_benchmark_end_to_end(tmp_path, rng):
+    mnist = tmp_path / "data" / "mnist"
+    mnist.mkdir(parents=True)
+    for kind, n in [("train", 40), ("t10k", 20)]:
+        labels = np.arange(n, dtype=np.uint8) % 10
+        images = rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
+        images[:, :14] = labels[:, None, None] * 25  # a class-dependent band, so classes differ
+        write_idx(mnist / f"{kind}-images-idx3-ubyte.gz", images, gz=True)
+        write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
+    out = tmp_path / "results"
+    detection.main(
+        ["--dataset", "mnist", "--classes", "3", "--seeds", "0", "1", "--data-root", str(tmp_path / "data"),
+         "--out", str(out), "--device", "cpu"]
+    )
+    result = json.loads((out / "mnist_cpu.json").read_text())
+    assert [r["seed"] for r in result["records"]] == [0, 1]
+    record = result["records"][0]
+    # Leave-one-class-out counts: 36 normal training images; test = 18 normal + 4 + 2 of class 3.
+    assert record["n_train"] == 36 and record["n_test"] == 24 and record["n_abnormal_test"] == 6
+    assert set(record["results"]) == {"SkipGANomaly", "U-Net AE", "IsolationForest", "PCA recon."}
+    assert all(0.0 <= r["auc"] <= 1.0 for r in record["results"].values())
+    assert "| 3 |" in result["table"] and "±" in result["table"]
+    assert result["environment"]["torch"] and result["command"].startswith("python benchmarks/detection.py")
