@@ -179,7 +179,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
             for name, values in raw.items()
         }
-        self.offset_ = float(np.percentile(-self._combine(raw), 100.0 * self.contamination))
+        # score_samples of the held-out normals: offset_ and conformal p-values come from them.
+        self.calibration_scores_ = -self._combine(raw)
+        self.offset_ = float(np.percentile(self.calibration_scores_, 100.0 * self.contamination))
 
     def _holdout_split(self, rows: np.ndarray, rng: np.random.RandomState):
         """Split off ``validation_fraction`` of the rows (at least one, leaving one to train on).

@@ -78,6 +78,9 @@ class SkipGANomalyDetector(BaseGANDetector):
         ``decision_function = score_samples - offset_``.
     component_stats_ : dict
         ``{"reconstruction": (mean, std), "latent": (mean, std)}`` on held-out normals.
+    calibration_scores_ : ndarray of shape (n_held_out,)
+        ``score_samples`` of the held-out normals (the training rows when
+        ``validation_fraction=0``); ``offset_`` is their ``contamination`` quantile.
     history_ : skorch.History
         Per-epoch losses (``train_loss``, ``valid_loss``, ``train_adv``,
         ``train_con``, ``train_lat``, ``train_d_loss``, ...).
