@@ -1,0 +1,271 @@
+"""Evaluation with anomaly labels: scorers for model selection, conformal p-values, min-max scaling.
+
+Labels throughout are ``y = 1`` for an anomaly and ``y = 0`` for a normal
+sample, the convention of :mod:`skgan_ad.datasets` and of the seed papers.
+
+Why not ``scoring="roc_auc"``
+-----------------------------
+scikit-learn's built-in ``"roc_auc"`` (and ``"average_precision"``) scorer
+ranks samples by ``decision_function`` and treats the larger label as the
+positive class. For an outlier detector ``decision_function`` is *higher for
+normal samples*, so with ``y = 1`` marking anomalies that scorer returns
+``1 - AUC``: it is largest for the detector that ranks anomalies as the most
+normal, and ``GridSearchCV(scoring="roc_auc")`` silently picks the worst
+configuration, with no error or warning. The scorers here rank by the anomaly
+score (``anomaly_score(X)``, or ``-score_samples(X)`` for any other
+detector), so larger is better as ``GridSearchCV`` expects::
+
+    >>> import numpy as np
+    >>> from sklearn.metrics import get_scorer
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> from skgan_ad.metrics import anomaly_auc_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> det = SkipGANomalyDetector(n_epochs=2, hidden_dims=(8, 4), random_state=0).fit(rng.normal(size=(200, 2)))
+    >>> X = np.r_[rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 4]
+    >>> y = np.r_[np.zeros(50, int), np.ones(50, int)]
+    >>> auc = anomaly_auc_scorer(det, X, y)
+    >>> bool(np.isclose(get_scorer("roc_auc")(det, X, y), 1 - auc))  # the trap
+    True
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+__all__ = [
+    "anomaly_auc_scorer",
+    "anomaly_average_precision_scorer",
+    "check_anomaly_labels",
+    "conformal_p_values",
+    "make_anomaly_scorer",
+    "min_max_normalise",
+]
+
+
+def check_anomaly_labels(y) -> np.ndarray:
+    """Validate labels that read ``1`` as anomaly and ``0`` as normal; return them as an int array.
+
+    Labels in scikit-learn's ``predict`` convention (``-1`` outlier, ``+1``
+    inlier) are refused rather than guessed at: read as "larger label =
+    anomaly" they would invert every score silently.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Values in {0, 1} (booleans accepted).
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,), int
+    """
+    if y is None:
+        raise ValueError("labels y are required: 1 for an anomaly, 0 for a normal sample")
+    y = column_or_1d(y, warn=True)
+    values = set(np.unique(y).tolist())
+    if not values <= {0, 1}:
+        raise ValueError(
+            f"labels must be 1 for an anomaly and 0 for a normal sample, got values {sorted(values)!r}; "
+            "for scikit-learn's predict convention (-1 outlier, +1 inlier) pass (y == -1).astype(int)"
+        )
+    return y.astype(int)
+
+
+def _anomaly_scores(estimator, X) -> np.ndarray:
+    """Higher = more abnormal: ``anomaly_score`` where the detector has it, else ``-score_samples``."""
+    if hasattr(estimator, "anomaly_score"):
+        return np.asarray(estimator.anomaly_score(X), dtype=np.float64)
+    if isinstance(estimator, Pipeline) and hasattr(estimator.steps[-1][1], "anomaly_score"):
+        # Pipeline has no anomaly_score of its own: transform, then ask the final step.
+        Xt = X
+        for _, step in estimator.steps[:-1]:
+            if step is not None and not (isinstance(step, str) and step == "passthrough"):
+                Xt = step.transform(Xt)
+        return np.asarray(estimator.steps[-1][1].anomaly_score(Xt), dtype=np.float64)
+    if hasattr(estimator, "score_samples"):
+        return -np.asarray(estimator.score_samples(X), dtype=np.float64)
+    raise TypeError(f"{type(estimator).__name__} has neither anomaly_score nor score_samples; cannot rank anomalies")
+
+
+_METRICS = {"roc_auc": roc_auc_score, "average_precision": average_precision_score}
+
+
+class _AnomalyScorer:
+    """``scorer(estimator, X, y)``: ``metric(y, anomaly scores)`` with ``y = 1`` for anomalies."""
+
+    def __init__(self, metric: Callable, name: str):
+        self._metric = metric
+        self._name = name
+
+    def __call__(self, estimator, X, y, sample_weight=None) -> float:
+        y = check_anomaly_labels(y)
+        scores = _anomaly_scores(estimator, X)
+        if sample_weight is None:
+            return float(self._metric(y, scores))
+        return float(self._metric(y, scores, sample_weight=sample_weight))
+
+    def __repr__(self) -> str:
+        return f"make_anomaly_scorer({self._name})"
+
+
+def make_anomaly_scorer(metric="roc_auc") -> Callable:
+    """A scorer ``(estimator, X, y) -> float`` for ``GridSearchCV`` / ``cross_val_score`` with ``y = 1`` anomalies.
+
+    The metric is computed on the estimator's anomaly scores: ``anomaly_score(X)``
+    when the estimator (or the final step of a :class:`~sklearn.pipeline.Pipeline`)
+    has it, else ``-score_samples(X)``, so any scikit-learn outlier detector
+    works too. Larger is better. See the module docstring for why the built-in
+    ``"roc_auc"`` must not be used with anomaly labels.
+
+    Parameters
+    ----------
+    metric : {"roc_auc", "average_precision"} or callable, default="roc_auc"
+        A name, or any ``metric(y_true, anomaly_scores) -> float`` where larger
+        is better and ``y_true`` is 1 for anomalies.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, sample_weight=None) -> float``.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> from skgan_ad.model_selection import NormalOnlySplit
+    >>> search = GridSearchCV(
+    ...     SkipGANomalyDetector(),
+    ...     {"lambda_score": [0.0, 0.5, 1.0]},
+    ...     scoring=make_anomaly_scorer("average_precision"),
+    ...     cv=NormalOnlySplit(3),
+    ...     refit=False,
+    ... )
+    """
+    if isinstance(metric, str):
+        if metric not in _METRICS:
+            raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable, got {metric!r}")
+        return _AnomalyScorer(_METRICS[metric], repr(metric))
+    if callable(metric):
+        return _AnomalyScorer(metric, getattr(metric, "__name__", repr(metric)))
+    raise TypeError(f"metric must be a string or a callable, got {type(metric).__name__}")
+
+
+#: ROC AUC of the anomaly scores, ``y = 1`` anomaly: ``GridSearchCV(..., scoring=anomaly_auc_scorer)``.
+anomaly_auc_scorer = make_anomaly_scorer("roc_auc")
+#: Average precision of the anomaly scores (anomalies as the positive class), ``y = 1`` anomaly.
+anomaly_average_precision_scorer = make_anomaly_scorer("average_precision")
+
+
+def conformal_p_values(detector, X) -> np.ndarray:
+    """Conformal p-values of ``X`` against the held-out normal scores seen at fit.
+
+    ``p(x) = (1 + #{c in calibration_scores_ : c <= score_samples(x)}) / (1 + n_calibration)``:
+    the share of held-out normals at least as anomalous as ``x``, with the
+    ``+1`` counting ``x`` itself. If new normal samples are exchangeable with
+    the held-out ones (same distribution, neither used to train the networks),
+    ``P(p(x) <= alpha) <= alpha`` for every ``alpha``: flagging ``p <= alpha``
+    keeps the false-positive rate on new normals at most ``alpha`` (about
+    ``alpha`` in practice), for any model, however poorly trained. A small
+    p-value means anomalous. Unlike ``predict``'s fixed ``contamination``, the
+    level can be chosen after fitting, and p-values feed multiple-testing
+    procedures such as Benjamini-Hochberg.
+
+    The resolution is ``1 / (1 + n_calibration)``: raise ``validation_fraction``
+    for small ``alpha``. With ``validation_fraction=0`` the calibration scores
+    are the training samples' own, which the networks have memorised, and the
+    p-values are too small (a warning says so).
+
+    Parameters
+    ----------
+    detector : fitted detector or Pipeline ending in one
+        Anything with ``score_samples`` whose (final) estimator has
+        ``calibration_scores_``, the ``score_samples`` of its held-out normals.
+    X : array-like
+        Samples to test, in any layout the detector accepts.
+
+    Returns
+    -------
+    p_values : ndarray of shape (n_samples,), float64
+        Values in (0, 1].
+
+    Raises
+    ------
+    NotFittedError
+        If the detector is not fitted or has no ``calibration_scores_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> rng = np.random.RandomState(0)
+    >>> det = SkipGANomalyDetector(n_epochs=2, hidden_dims=(8, 4), validation_fraction=0.3, random_state=0)
+    >>> det = det.fit(rng.normal(size=(300, 2)))
+    >>> p = conformal_p_values(det, rng.normal(size=(5, 2)))
+    >>> bool(((p > 0) & (p <= 1)).all())
+    True
+    """
+    final = detector.steps[-1][1] if isinstance(detector, Pipeline) else detector
+    check_is_fitted(final)
+    calibration = getattr(final, "calibration_scores_", None)
+    if calibration is None:
+        # NotFittedError is both a ValueError and an AttributeError, so callers catching either see it.
+        raise NotFittedError(
+            f"{type(final).__name__} has no calibration_scores_ (score_samples of held-out normals stored at "
+            "fit); conformal p-values need a skgan_ad detector fitted with validation_fraction > 0"
+        )
+    if getattr(final, "validation_fraction", None) == 0:
+        warnings.warn(
+            "the detector was fitted with validation_fraction=0: its calibration scores are those of the "
+            "training samples, so the p-values are too small (more false positives than alpha)",
+            UserWarning,
+            stacklevel=2,
+        )
+    calibration = np.sort(np.asarray(calibration, dtype=np.float64))
+    scores = np.asarray(detector.score_samples(X), dtype=np.float64)
+    # side="right" counts calibration scores <= score: ties count as "at least as anomalous".
+    n_as_anomalous = np.searchsorted(calibration, scores, side="right")
+    return (1.0 + n_as_anomalous) / (1.0 + len(calibration))
+
+
+def min_max_normalise(scores) -> np.ndarray:
+    """Min-max scale scores to [0, 1] over the given batch (Eq. 6 of GANomaly / Skip-GANomaly).
+
+    ``(s - min(s)) / (max(s) - min(s))``, all zeros when every score is equal.
+
+    .. warning::
+       For evaluation and plotting only. The result depends on the whole
+       scored batch: the same sample gets a different value when the batch
+       changes, and the test set's extremes leak into every score. Never use
+       it inside ``score_samples`` or to set a threshold; the detectors'
+       scores are standardised on held-out normals at fit time instead. A
+       monotone rescaling of one batch leaves ROC AUC and average precision
+       unchanged, so it matters only for plotting or pooling scores.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    scaled : ndarray of shape (n_samples,), float64, in [0, 1]
+
+    Examples
+    --------
+    >>> min_max_normalise([2.0, 4.0, 3.0])
+    array([0. , 1. , 0.5])
+    """
+    scores = column_or_1d(np.asarray(scores, dtype=np.float64))
+    if scores.size == 0:
+        return scores
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores must be finite")
+    low, span = scores.min(), np.ptp(scores)
+    if span == 0:
+        return np.zeros_like(scores)
+    return (scores - low) / span
