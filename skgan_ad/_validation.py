@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import Interval, StrOptions  # noqa: F401  (re-exported)
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions  # noqa: F401  (re-exported)
 from sklearn.utils.validation import validate_data
 
-__all__ = ["Interval", "InputLayout", "StrOptions", "check_image_shape", "validate_input"]
+__all__ = ["HasMethods", "Interval", "InputLayout", "StrOptions", "check_image_shape", "validate_input"]
 
 
 @dataclass(frozen=True)

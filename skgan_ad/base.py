@@ -16,22 +16,24 @@ pickling.
 from __future__ import annotations
 
 import copy
+import inspect
+import os
 from abc import ABCMeta, abstractmethod
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from ._preprocessing import Geometry, fit_scaling
 from ._training import GANTrainer, TensorBatchIterator
-from ._validation import Interval, check_image_shape, validate_input
+from ._validation import HasMethods, Interval, check_image_shape, validate_input
 from .nets import init_weights_
 
 # Adam betas of every seed paper (DCGAN's).
@@ -58,6 +60,11 @@ def _first_rows(out, n: int):
     return out[:n]
 
 
+def _train_networks(spec: BaseGANDetector, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
+    """Module-level so ``joblib.Memory`` can cache it (keyed on every argument)."""
+    return spec._train(train_rows, valid_rows, image_shape, value_range, seed)
+
+
 class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN detectors; not for direct use.
 
@@ -76,7 +83,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
+
+    # Parameters that change how a trained detector scores or thresholds, never its networks.
+    _scoring_params: frozenset = frozenset({"contamination", "verbose", "memory"})
 
     # -- hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -123,15 +134,60 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X) -> None:
         image_shape = check_image_shape(self.image_shape)
         rows, _, image_shape, value_range = validate_input(self, X, reset=True, image_shape=image_shape)
-        device = resolve_device(self.device)
+        resolve_device(self.device)  # fail before any work on a device that is not there
         rng = check_random_state(self.random_state)
-        torch_rng = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        seed = int(rng.randint(np.iinfo(np.int32).max))
         train_rows, reference_rows = self._holdout_split(rows, rng)
+        valid_rows = None if reference_rows is train_rows else reference_rows
 
-        geometry = Geometry(rows.shape[1], image_shape)
+        # Training is a pure function of the training parameters, the seed and the
+        # data; with ``memory`` it is cached on exactly those, so a grid over scoring
+        # parameters (lambda_score, contamination) trains each network once.
+        memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
+        train = check_memory(memory).cache(_train_networks)
+        trained = train(self._training_spec(), train_rows, valid_rows, image_shape, value_range, seed)
+
+        self.image_shape_ = image_shape
+        self.input_shift_, self.input_scale_ = trained["shift"], trained["scale"]
+        self.device_ = trained["device"]
+        self.generator_ = trained["generator"].eval()
+        self.discriminator_ = trained["discriminator"].eval()
+        self.history_ = trained["history"]
+        self.n_iter_ = len(self.history_)
+
+        # Standardise the score parts and place the threshold on held-out normals:
+        # the training rows have been memorised and would score too well.
+        raw = self._raw_components(reference_rows)
+        self.component_stats_ = {
+            name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
+            for name, values in raw.items()
+        }
+        # score_samples of the held-out normals: offset_ and conformal p-values come from them.
+        self.calibration_scores_ = -self._combine(raw)
+        self.offset_ = float(np.percentile(self.calibration_scores_, 100.0 * self.contamination))
+
+    def _training_spec(self) -> BaseGANDetector:
+        """A copy of ``self`` holding only what decides training: the cache key.
+
+        Scoring-only parameters are reset to their defaults and the seed is
+        passed separately, so neither splits the cache.
+        """
+        defaults = {name: self._get_param_defaults()[name] for name in self._scoring_params}
+        return clone(self).set_params(**defaults, random_state=None)
+
+    @classmethod
+    def _get_param_defaults(cls) -> dict:
+        signature = inspect.signature(cls.__init__)
+        return {name: p.default for name, p in signature.parameters.items() if name != "self"}
+
+    def _train(self, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
+        """Build, initialise and train the networks; return what ``fit`` keeps of them."""
+        device = resolve_device(self.device)
+        torch_rng = torch.Generator().manual_seed(seed)
+        geometry = Geometry(train_rows.shape[1], image_shape)
         shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
         x_train = geometry.to_network(train_rows, shift, scale)
-        x_valid = geometry.to_network(reference_rows, shift, scale) if reference_rows is not train_rows else None
+        x_valid = None if valid_rows is None else geometry.to_network(valid_rows, shift, scale)
 
         # Module constructors draw default weights from the global RNG; fork it so
         # the user's global random state is left exactly as it was.
@@ -163,25 +219,14 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             verbose=self.verbose,
         )
         trainer.fit(x_train.to(device), None)
-
-        self.image_shape_ = image_shape
-        self.input_shift_, self.input_scale_ = shift, scale
-        self.device_ = str(device)
-        self.generator_ = trainer.module_.eval()
-        self.discriminator_ = trainer.discriminator_.eval()
-        self.history_ = trainer.history
-        self.n_iter_ = len(trainer.history)
-
-        # Standardise the score parts and place the threshold on held-out normals:
-        # the training rows have been memorised and would score too well.
-        raw = self._raw_components(reference_rows)
-        self.component_stats_ = {
-            name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
-            for name, values in raw.items()
+        return {
+            "generator": trainer.module_,
+            "discriminator": trainer.discriminator_,
+            "history": trainer.history,
+            "shift": shift,
+            "scale": scale,
+            "device": str(device),
         }
-        # score_samples of the held-out normals: offset_ and conformal p-values come from them.
-        self.calibration_scores_ = -self._combine(raw)
-        self.offset_ = float(np.percentile(self.calibration_scores_, 100.0 * self.contamination))
 
     def _holdout_split(self, rows: np.ndarray, rng: np.random.RandomState):
         """Split off ``validation_fraction`` of the rows (at least one, leaving one to train on).

@@ -25,8 +25,21 @@ def test_detection_benchmark_end_to_end(tmp_path, rng):
         write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
     out = tmp_path / "results"
     detection.main(
-        ["--dataset", "mnist", "--classes", "3", "--seeds", "0", "1", "--data-root", str(tmp_path / "data"),
-         "--out", str(out), "--device", "cpu"]
+        [
+            "--dataset",
+            "mnist",
+            "--classes",
+            "3",
+            "--seeds",
+            "0",
+            "1",
+            "--data-root",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
     )
     result = json.loads((out / "mnist_cpu.json").read_text())
     assert [r["seed"] for r in result["records"]] == [0, 1]

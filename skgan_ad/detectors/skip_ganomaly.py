@@ -69,6 +69,11 @@ class SkipGANomalyDetector(BaseGANDetector):
         Passed to the skorch training engine, e.g.
         ``EarlyStopping(monitor="valid_loss")`` or ``Checkpoint(...)``. The
         validation loss is the contextual loss on held-out normals.
+    memory : str, path, joblib.Memory or None, default=None
+        Caches trained networks (like ``Pipeline(memory=...)``), keyed on the
+        training parameters, the seed and the data. Parameters that only
+        change scoring (``lambda_score``, ``contamination``) are not part of
+        the key, so a grid search over them trains each network once.
 
     Attributes
     ----------
@@ -140,6 +145,7 @@ class SkipGANomalyDetector(BaseGANDetector):
         "ndf": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": [tuple, list],
     }
+    _scoring_params = BaseGANDetector._scoring_params | {"lambda_score"}
 
     def __init__(
         self,
@@ -161,6 +167,7 @@ class SkipGANomalyDetector(BaseGANDetector):
         random_state=None,
         verbose=0,
         callbacks=None,
+        memory=None,
     ):
         self.n_epochs = n_epochs
         self.batch_size = batch_size
@@ -179,6 +186,7 @@ class SkipGANomalyDetector(BaseGANDetector):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.memory = memory
 
     def _build_networks(self, geometry):
         if geometry.is_image:
