@@ -111,3 +111,34 @@ def test_holdout_size(fraction, n_valid, rng):
     train, valid = det._holdout_split(np.arange(30)[:, None], rng)
     assert len(valid) == n_valid and len(train) == 30 - n_valid
     assert not set(train.ravel()) & set(valid.ravel())
+
+
+def test_restore_best_modules_restores_generator_and_discriminator(rng):
+    from skorch.callbacks import Callback
+
+    from skgan_ad.callbacks import RestoreBestModules
+
+    snapshots = {}
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epoch = net.history[-1, "epoch"]
+            snapshots[epoch] = {
+                n: {k: v.clone() for k, v in getattr(net, n + "_").state_dict().items()}
+                for n in ("module", "discriminator")
+            }
+
+    # A monitored value whose best epoch is known in advance: epoch 2 of 5.
+    distance_to_2 = EpochScoring(
+        lambda net, X=None, y=None: abs(len(net.history) - 2), name="dist", on_train=True, use_caching=False
+    )
+    callbacks = [distance_to_2, Snapshot(), RestoreBestModules(monitor="dist")]
+    det = SkipGANomalyDetector(**{**TINY, "n_epochs": 5, "lr": 1e-2, "callbacks": callbacks}).fit(
+        rng.normal(size=(60, 4))
+    )
+    best = 2
+    assert det.history_[-1, "best_epoch"] == best
+    assert not all(torch.equal(a, b) for a, b in zip(snapshots[2]["module"].values(), snapshots[5]["module"].values()))
+    for name, module in (("module", det.generator_), ("discriminator", det.discriminator_)):
+        for key, value in module.state_dict().items():
+            assert torch.equal(value.cpu(), snapshots[best][name][key]), (name, key)
