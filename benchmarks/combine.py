@@ -13,6 +13,7 @@ difference is the combination alone.
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import numpy as np
@@ -23,7 +24,8 @@ from skgan_ad import SkipGANomalyDetector
 from skgan_ad.datasets import digits_leave_one_out
 from skgan_ad.model_selection import ScoreCombiner
 
-PARAMS = dict(ngf=32, ndf=32, batch_size=16, n_epochs=15, random_state=0)
+# The demo's configuration; ``memory`` lets both combiners share one trained detector per digit.
+PARAMS = dict(ngf=32, ndf=32, batch_size=16, n_epochs=15, random_state=0, memory=tempfile.mkdtemp())
 
 
 def main():
