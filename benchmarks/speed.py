@@ -116,7 +116,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--n", type=int, default=1024, help="images per data set")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default="benchmarks/output/speed.json")
+    parser.add_argument("--out", default="benchmarks/results/speed_cpu.json")
     args = parser.parse_args(argv)
     rows = run(args)
     env = environment(args.device)
