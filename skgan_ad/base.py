@@ -60,9 +60,9 @@ def _first_rows(out, n: int):
     return out[:n]
 
 
-def _train_networks(spec: BaseGANDetector, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
-    """Module-level so ``joblib.Memory`` can cache it (keyed on every argument)."""
-    return spec._train(train_rows, valid_rows, image_shape, value_range, seed)
+def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed: int, verbose) -> dict:
+    """Module-level so ``joblib.Memory`` can cache it, keyed on every argument but ``verbose``."""
+    return spec.set_params(verbose=verbose)._train(train_rows, valid_rows, image_shape, value_range, seed)
 
 
 class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
@@ -86,8 +86,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
-    # Parameters that change how a trained detector scores or thresholds, never its networks.
-    _scoring_params: frozenset = frozenset({"contamination", "verbose", "memory"})
+    # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
+    # left out of the training cache's key.
+    _scoring_params: frozenset = frozenset({"contamination", "memory", "verbose"})
 
     # -- hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -144,8 +145,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         # data; with ``memory`` it is cached on exactly those, so a grid over scoring
         # parameters (lambda_score, contamination) trains each network once.
         memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
-        train = check_memory(memory).cache(_train_networks)
-        trained = train(self._training_spec(), train_rows, valid_rows, image_shape, value_range, seed)
+        train = check_memory(memory).cache(_train_networks, ignore=["verbose"])
+        trained = train(self._training_spec(), train_rows, valid_rows, image_shape, value_range, seed, self.verbose)
 
         self.image_shape_ = image_shape
         self.input_shift_, self.input_scale_ = trained["shift"], trained["scale"]
