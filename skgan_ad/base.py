@@ -107,6 +107,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _component_weights(self) -> dict[str, float]:
         """Weight of each standardised part in the anomaly score."""
 
+    def _generate(self, generator, x: torch.Tensor) -> torch.Tensor:
+        """G(x) for :meth:`reconstruct`; override when the generator returns more than images."""
+        return generator(x)
+
     # -- fitting -------------------------------------------------------------------
     def fit(self, X, y=None):
         """Train on ``X``, taken to be normal samples.
@@ -289,7 +293,10 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         rows, layout = self._validate(X)
         geometry = self._geometry()
         parts = self._map_batches(
-            rows, lambda generator, _, x: geometry.to_rows(generator(x), self.input_shift_, self.input_scale_)
+            rows,
+            lambda generator, _, x: geometry.to_rows(
+                self._generate(generator, x), self.input_shift_, self.input_scale_
+            ),
         )
         return layout.restore(np.concatenate(parts), self.image_shape_)
 

@@ -98,3 +98,34 @@ class SkipGANomalyLoss(GANObjective):
         _, f_real = discriminator(x)
         con = contextual_loss(x, fake)
         return con, {"con": con, "lat": latent_loss(f_real, f_fake)}
+
+
+class GANomalyLoss(GANObjective):
+    """Adversarial (feature matching) + contextual + encoder loss of GANomaly (Akcay et al. 2018, Eq. 1-4).
+
+    The generator returns ``(x_hat, z, z_hat)``;
+    ``L_G = w_adv * |f(x) - f(x_hat)|_2^2 + w_con * |x - x_hat|_1 + w_enc * |z - z_hat|_2^2``.
+    The discriminator minimises the real/fake BCE. Validation: the contextual term.
+    """
+
+    def __init__(self, w_adv: float = 1.0, w_con: float = 50.0, w_enc: float = 1.0) -> None:
+        super().__init__()
+        self.w_adv, self.w_con, self.w_enc = w_adv, w_con, w_enc
+
+    def generator_loss(self, generator, discriminator, x):
+        fake, z, z_hat = generator(x)
+        _, f_fake = discriminator(fake)
+        with torch.no_grad():
+            _, f_real = discriminator(x)
+        adv = latent_loss(f_real, f_fake)  # feature matching
+        con = contextual_loss(x, fake)
+        enc = F.mse_loss(z_hat, z)
+        loss = self.w_adv * adv + self.w_con * con + self.w_enc * enc
+        return loss, {"adv": adv.detach(), "con": con.detach(), "enc": enc.detach()}, fake
+
+    discriminator_loss = SkipGANomalyLoss.discriminator_loss
+
+    def validation_loss(self, generator, discriminator, x):
+        fake, z, z_hat = generator(x)
+        con = contextual_loss(x, fake)
+        return con, {"con": con, "enc": F.mse_loss(z_hat, z)}

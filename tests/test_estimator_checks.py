@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgan_ad import SkipGANomalyDetector
+from skgan_ad import GANomalyDetector, SkipGANomalyDetector
 
 from .conftest import TINY
 
@@ -22,7 +22,7 @@ EXPECTED_FAILURES = {
 
 
 @parametrize_with_checks(
-    [SkipGANomalyDetector(**TINY)],
+    [SkipGANomalyDetector(**TINY), GANomalyDetector(**TINY, nz=8)],
     expected_failed_checks=lambda est: EXPECTED_FAILURES,
 )
 def test_sklearn_compatible_estimator(estimator, check):

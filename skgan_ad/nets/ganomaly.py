@@ -1,0 +1,93 @@
+"""GANomaly's encoder -> decoder -> encoder generator (Akcay et al. 2018), for images and rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .skip_unet import channel_widths, check_power_of_two
+
+
+class DCGANEncoder(nn.Module):
+    """Strided convolutions from an image to a latent vector of ``nz`` entries (GANomaly's ``Encoder``).
+
+    Conv 4x4/2 + LeakyReLU, Conv/BatchNorm/LeakyReLU blocks down to 4x4, then a
+    4x4 convolution to ``(n, nz)``. Channels double per block, capped at ``max_mult * ndf``.
+    """
+
+    def __init__(self, in_channels: int, image_size: int, nz: int, ndf: int = 64, max_mult: int = 8) -> None:
+        super().__init__()
+        widths = channel_widths(ndf, check_power_of_two(image_size, minimum=8) - 2, max_mult)
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+        layers.append(nn.Conv2d(widths[-1], nz, 4, 1, 0, bias=False))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten(1)
+
+
+class DCGANDecoder(nn.Module):
+    """Transposed convolutions from ``(n, nz)`` back to an image in [-1, 1] (GANomaly's ``Decoder``)."""
+
+    def __init__(self, out_channels: int, image_size: int, nz: int, ngf: int = 64, max_mult: int = 8) -> None:
+        super().__init__()
+        widths = channel_widths(ngf, check_power_of_two(image_size, minimum=8) - 2, max_mult)[::-1]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(nz, widths[0], 4, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(),
+        ]
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(widths[-1], out_channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z[:, :, None, None])
+
+
+def _mlp(sizes: Sequence[int], activation: type[nn.Module], last_linear: bool) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if not (last_linear and i == len(sizes) - 2):
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class EncoderDecoderEncoder(nn.Module):
+    """``z = E1(x)``, ``x_hat = D(z)``, ``z_hat = E2(x_hat)``; ``forward`` returns ``(x_hat, z, z_hat)``.
+
+    Build it with :meth:`for_images` (DCGAN encoders/decoder) or :meth:`for_rows`
+    (fully connected, linear latent and output, no BatchNorm).
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, encoder2: nn.Module) -> None:
+        super().__init__()
+        self.encoder, self.decoder, self.encoder2 = encoder, decoder, encoder2
+
+    @classmethod
+    def for_images(cls, channels: int, image_size: int, nz: int = 100, ngf: int = 64, ndf: int = 64):
+        return cls(
+            DCGANEncoder(channels, image_size, nz, ndf),
+            DCGANDecoder(channels, image_size, nz, ngf),
+            DCGANEncoder(channels, image_size, nz, ndf),
+        )
+
+    @classmethod
+    def for_rows(cls, n_features: int, hidden_dims: Sequence[int] = (64, 32), nz: int = 16):
+        down = [n_features, *hidden_dims, nz]
+        return cls(
+            _mlp(down, lambda: nn.LeakyReLU(0.2), last_linear=True),
+            _mlp(down[::-1], nn.ReLU, last_linear=True),
+            _mlp(down, lambda: nn.LeakyReLU(0.2), last_linear=True),
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = self.encoder(x)
+        x_hat = self.decoder(z)
+        return x_hat, z, self.encoder2(x_hat)
