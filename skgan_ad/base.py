@@ -86,6 +86,13 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
+    # Constraints of the network-width parameters every detector with U-Net/DCGAN/MLP networks shares.
+    _width_constraints: dict = {
+        "ngf": [Interval(Integral, 1, None, closed="left")],
+        "ndf": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [tuple, list],
+    }
+
     # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
     # left out of the training cache's key.
     _scoring_params: frozenset = frozenset({"contamination", "memory", "verbose"})
@@ -177,13 +184,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         Scoring-only parameters are reset to their defaults and the seed is
         passed separately, so neither splits the cache.
         """
-        defaults = {name: self._get_param_defaults()[name] for name in self._scoring_params}
+        signature = inspect.signature(type(self).__init__)
+        defaults = {name: signature.parameters[name].default for name in self._scoring_params}
         return clone(self).set_params(**defaults, random_state=None)
-
-    @classmethod
-    def _get_param_defaults(cls) -> dict:
-        signature = inspect.signature(cls.__init__)
-        return {name: p.default for name, p in signature.parameters.items() if name != "self"}
 
     def _train(self, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
         """Build, initialise and train the networks; return what ``fit`` keeps of them."""

@@ -53,8 +53,14 @@ class GANObjective(nn.Module):
         raise NotImplementedError
 
     def discriminator_loss(self, discriminator: nn.Module, x: torch.Tensor, fake: torch.Tensor):
-        """Return ``(loss, logs)`` for real ``x`` and (detached) generated ``fake``."""
-        raise NotImplementedError
+        """Return ``(loss, logs)`` for real ``x`` and (detached) generated ``fake``.
+
+        The default is the seed papers' real/fake BCE, halved as in their reference code.
+        """
+        logits_real, _ = discriminator(x)
+        logits_fake, _ = discriminator(fake)
+        loss = 0.5 * (adversarial_loss(logits_real, real=True) + adversarial_loss(logits_fake, real=False))
+        return loss, {}
 
     def validation_loss(self, generator: nn.Module, discriminator: nn.Module, x: torch.Tensor):
         """Return ``(loss, logs)`` on held-out normals, in eval mode, without gradients."""
@@ -65,8 +71,7 @@ class SkipGANomalyLoss(GANObjective):
     """Adversarial + contextual + latent loss of Skip-GANomaly (Akcay et al. 2019, Eq. 1-5).
 
     ``L_G = w_adv * BCE(D(G(x)), real) + w_con * |x - G(x)|_1 + w_lat * |f(x) - f(G(x))|_2^2``;
-    the discriminator minimises the usual real/fake BCE, halved as in the
-    reference code. The validation loss is the contextual term alone: it is
+    the discriminator minimises the base class's real/fake BCE. The validation loss is the contextual term alone: it is
     the one part whose scale does not drift as the discriminator changes, so
     it is comparable across epochs (early stopping monitors it).
     """
@@ -85,12 +90,6 @@ class SkipGANomalyLoss(GANObjective):
         lat = latent_loss(f_real, f_fake)
         loss = self.w_adv * adv + self.w_con * con + self.w_lat * lat
         return loss, {"adv": adv.detach(), "con": con.detach(), "lat": lat.detach()}, fake
-
-    def discriminator_loss(self, discriminator, x, fake):
-        logits_real, _ = discriminator(x)
-        logits_fake, _ = discriminator(fake)
-        loss = 0.5 * (adversarial_loss(logits_real, real=True) + adversarial_loss(logits_fake, real=False))
-        return loss, {}
 
     def validation_loss(self, generator, discriminator, x):
         fake = generator(x)
@@ -122,8 +121,6 @@ class GANomalyLoss(GANObjective):
         enc = F.mse_loss(z_hat, z)
         loss = self.w_adv * adv + self.w_con * con + self.w_enc * enc
         return loss, {"adv": adv.detach(), "con": con.detach(), "enc": enc.detach()}, fake
-
-    discriminator_loss = SkipGANomalyLoss.discriminator_loss
 
     def validation_loss(self, generator, discriminator, x):
         fake, z, z_hat = generator(x)

@@ -65,9 +65,7 @@ class GANomalyDetector(BaseGANDetector):
         "w_con": [Interval(Real, 0, None, closed="left")],
         "w_enc": [Interval(Real, 0, None, closed="left")],
         "nz": [Interval(Integral, 1, None, closed="left")],
-        "ngf": [Interval(Integral, 1, None, closed="left")],
-        "ndf": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": [tuple, list],
+        **BaseGANDetector._width_constraints,
     }
 
     def __init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 
@@ -141,9 +141,7 @@ class SkipGANomalyDetector(BaseGANDetector):
         "w_con": [Interval(Real, 0, None, closed="left")],
         "w_lat": [Interval(Real, 0, None, closed="left")],
         "lambda_score": [Interval(Real, 0, 1, closed="both")],
-        "ngf": [Interval(Integral, 1, None, closed="left")],
-        "ndf": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": [tuple, list],
+        **BaseGANDetector._width_constraints,
     }
     _scoring_params = BaseGANDetector._scoring_params | {"lambda_score"}
 
