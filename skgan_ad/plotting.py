@@ -59,3 +59,38 @@ def plot_reconstructions(images, reconstructions, *, n=8, fig=None, row_labels=(
             if j == 0:
                 ax.set_ylabel(row_labels[i])
     return fig
+
+
+def plot_anomaly_map(image, anomaly_map, *, ax=None, alpha=0.5, cmap="jet", title=None, box=None):
+    """Overlay an anomaly map (from ``detector.anomaly_map``) on its image.
+
+    Parameters
+    ----------
+    image : array of shape (H, W) or (H, W, C)
+        The image in any scale; shown in grey (or colour) under the map.
+    anomaly_map : array of shape (H, W)
+        One map, same height and width as ``image``.
+    alpha : float
+        Opacity of the map.
+    box : (top, left, height, width) or None
+        Optional rectangle to outline, e.g. the highest-scoring patch.
+    """
+    plt = _pyplot()
+    image, anomaly_map = np.asarray(image, dtype=np.float64), np.asarray(anomaly_map, dtype=np.float64)
+    if anomaly_map.shape != image.shape[:2]:
+        raise ValueError(f"anomaly_map has shape {anomaly_map.shape}, expected the image's (H, W) {image.shape[:2]}")
+    ax = ax if ax is not None else plt.gca()
+    lo, hi = float(image.min()), float(image.max())
+    shown = (image - lo) / (hi - lo) if hi > lo else np.zeros_like(image)
+    ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+    overlay = ax.imshow(anomaly_map, cmap=cmap, alpha=alpha)
+    if box is not None:
+        from matplotlib.patches import Rectangle
+
+        top, left, height, width = box
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor="white", linewidth=1.5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return overlay
