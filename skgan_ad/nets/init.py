@@ -6,7 +6,9 @@ from N(0, 0.02), BatchNorm scales from N(1, 0.02), biases 0. Linear layers
 default scheme, under which small MLPs train far faster than under N(0, 0.02).
 All draws use an explicit ``torch.Generator``, so a detector's
 ``random_state`` alone decides them and PyTorch's global random state is
-never touched.
+never touched. Under spectral normalisation the raw weights are drawn, then
+the power-iteration vectors are redrawn from the same generator and
+converged to them (see ``spectral.reset_spectral_norm_``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import math
 
 import torch
 from torch import nn
+
+from .spectral import reset_spectral_norm_
 
 _CONVS = (nn.Conv2d, nn.ConvTranspose2d)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
@@ -38,7 +42,7 @@ def init_weights_(module: nn.Module, generator: torch.Generator | None = None) -
             elif isinstance(layer, _NORMS) and layer.weight is not None:
                 nn.init.normal_(layer.weight, 1.0, 0.02, generator=generator)
                 nn.init.zeros_(layer.bias)
-    return module
+    return reset_spectral_norm_(module, generator)
 
 
 def _raw_weight(layer: nn.Module) -> torch.Tensor:
