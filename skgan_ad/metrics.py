@@ -1,4 +1,4 @@
-"""Evaluation with anomaly labels: scorers for model selection, conformal p-values, min-max scaling.
+"""Evaluation with anomaly labels: model-selection scorers, recall at a fixed FPR, conformal p-values, min-max scaling.
 
 Labels throughout are ``y = 1`` for an anomaly and ``y = 0`` for a normal
 sample, the convention of :mod:`skgan_ad.datasets` and of the seed papers.
@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from functools import partial
+from numbers import Real
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 __all__ = [
     "anomaly_auc_scorer",
@@ -45,7 +47,9 @@ __all__ = [
     "check_anomaly_labels",
     "conformal_p_values",
     "make_anomaly_scorer",
+    "make_recall_at_fpr_scorer",
     "min_max_normalise",
+    "recall_at_fpr",
 ]
 
 
@@ -269,3 +273,110 @@ def min_max_normalise(scores) -> np.ndarray:
     if span == 0:
         return np.zeros_like(scores)
     return (scores - low) / span
+
+
+def recall_at_fpr(y_true, anomaly_scores, fpr=0.05) -> float:
+    """Recall of the anomalies at the lowest threshold whose false-positive rate is at most ``fpr``.
+
+    A sample is flagged when its anomaly score is strictly above the
+    threshold. The threshold is the lowest one that flags at most
+    ``floor(fpr * n_normal)`` normal samples; normals tied at the threshold
+    are not flagged (nor are anomalies tied with them), so ties never push
+    the realised false-positive rate above ``fpr``. The emphasis of
+    Zawar et al. (2022): how many anomalies are caught at a tolerable rate
+    of false alarms.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        1 for an anomaly, 0 for a normal sample; both must be present.
+    anomaly_scores : array-like of shape (n_samples,)
+        Higher is more abnormal (``anomaly_score(X)``, or ``-score_samples(X)``).
+    fpr : float in [0, 1], default=0.05
+        The largest false-positive rate accepted on the normals. With 0 only
+        anomalies scored above every normal count; with 1 every sample is
+        flagged (recall 1).
+
+    Returns
+    -------
+    recall : float
+        Share of the anomalies flagged, in [0, 1].
+
+    Examples
+    --------
+    >>> y = [0, 0, 0, 0, 1, 1]
+    >>> scores = [0.1, 0.2, 0.3, 0.9, 0.5, 1.0]
+    >>> recall_at_fpr(y, scores, fpr=0.0)  # threshold 0.9: only the anomaly at 1.0
+    0.5
+    >>> recall_at_fpr(y, scores, fpr=0.25)  # threshold 0.3: one false positive (0.9)
+    1.0
+    """
+    if not isinstance(fpr, Real) or isinstance(fpr, bool) or not 0 <= fpr <= 1:
+        raise ValueError(f"fpr must be a number in [0, 1], got {fpr!r}")
+    y = check_anomaly_labels(y_true)
+    scores = column_or_1d(np.asarray(anomaly_scores, dtype=np.float64))
+    check_consistent_length(y, scores)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("anomaly_scores must be finite")
+    normal, anomalous = np.sort(scores[y == 0])[::-1], scores[y == 1]
+    if len(normal) == 0 or len(anomalous) == 0:
+        raise ValueError("recall_at_fpr needs both normal (0) and anomalous (1) samples")
+    # Normals allowed above the threshold; the relative 1e-12 absorbs round-off in fpr * n (0.29 * 100 = 28.999...).
+    n_false = int(np.floor(fpr * len(normal) * (1 + 1e-12)))
+    if n_false >= len(normal):
+        return 1.0
+    # Threshold at the (n_false + 1)-th highest normal score: only the n_false normals strictly above it
+    # (fewer with ties) are flagged, and any lower threshold would flag that normal too.
+    threshold = normal[n_false]
+    return float(np.mean(anomalous > threshold))
+
+
+class _RecallAtFPRScorer(_AnomalyScorer):
+    def __init__(self, fpr: float):
+        super().__init__(partial(recall_at_fpr, fpr=fpr), f"recall_at_fpr(fpr={fpr!r})")
+        self._fpr = fpr
+
+    def __call__(self, estimator, X, y, sample_weight=None) -> float:
+        if sample_weight is not None:
+            raise ValueError("recall_at_fpr does not support sample_weight")
+        return super().__call__(estimator, X, y)
+
+    def __repr__(self) -> str:
+        return f"make_recall_at_fpr_scorer(fpr={self._fpr!r})"
+
+
+def make_recall_at_fpr_scorer(fpr=0.05) -> Callable:
+    """A scorer ``(estimator, X, y) -> float``: :func:`recall_at_fpr` of the estimator's anomaly scores.
+
+    For ``GridSearchCV`` / ``cross_val_score`` with ``y = 1`` for anomalies,
+    like :func:`make_anomaly_scorer`: samples are ranked by ``anomaly_score(X)``
+    (or ``-score_samples(X)``), and the threshold is set on each test fold's
+    normals, so the detector's own ``offset_`` plays no part. Larger is better.
+
+    Parameters
+    ----------
+    fpr : float in [0, 1], default=0.05
+        The false-positive rate accepted on the normals of each test fold.
+        With few normals per fold the rate moves in steps of ``1 / n_normal``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y) -> float``.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> from skgan_ad.model_selection import NormalOnlySplit
+    >>> search = GridSearchCV(
+    ...     SkipGANomalyDetector(),
+    ...     {"lambda_score": [0.0, 0.5, 1.0]},
+    ...     scoring=make_recall_at_fpr_scorer(fpr=0.05),
+    ...     cv=NormalOnlySplit(3),
+    ...     refit=False,
+    ... )
+    """
+    if not isinstance(fpr, Real) or isinstance(fpr, bool) or not 0 <= fpr <= 1:
+        raise ValueError(f"fpr must be a number in [0, 1], got {fpr!r}")
+    return _RecallAtFPRScorer(fpr)

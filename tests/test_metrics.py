@@ -17,7 +17,9 @@ from skgan_ad.metrics import (
     anomaly_average_precision_scorer,
     conformal_p_values,
     make_anomaly_scorer,
+    make_recall_at_fpr_scorer,
     min_max_normalise,
+    recall_at_fpr,
 )
 
 from .conftest import TINY
@@ -201,3 +203,123 @@ def test_realised_false_positive_rate_on_unseen_digits(alpha):
     assert abs(realised - alpha) <= tolerance, (realised, alpha, tolerance)
     realised_p = np.mean(conformal_p_values(det, unseen) <= alpha)
     assert abs(realised_p - alpha) <= tolerance, (realised_p, alpha, tolerance)
+
+
+# -- recall at a fixed false-positive rate -------------------------------------------------
+
+
+def _brute_recall_at_fpr(y, scores, fpr):
+    """Best recall over every threshold (each score, and below all) whose false-positive rate is <= fpr."""
+    normal, anomalous = scores[y == 0], scores[y == 1]
+    best = 0.0
+    for t in np.r_[scores, -np.inf]:
+        if np.mean(normal > t) <= fpr + 1e-12:
+            best = max(best, np.mean(anomalous > t))
+    return best
+
+
+def test_recall_at_fpr_known_answers():
+    # Ten normals at 0.0 .. 0.9; anomalies at 0.95, 0.85, 0.75, 0.5, 0.05.
+    y = np.r_[np.zeros(10, int), np.ones(5, int)]
+    scores = np.r_[np.arange(10) / 10, [0.95, 0.85, 0.75, 0.5, 0.05]]
+    # fpr -> normals allowed above the threshold -> threshold -> anomalies above it.
+    expected = {0.05: 0.2, 0.1: 0.4, 0.15: 0.4, 0.2: 0.6, 0.3: 0.6, 0.5: 0.8, 0.85: 0.8, 0.9: 1.0, 0.95: 1.0}
+    for fpr, recall in expected.items():
+        result = recall_at_fpr(y, scores, fpr=fpr)
+        assert isinstance(result, float)
+        assert result == recall, (fpr, result, recall)
+    assert recall_at_fpr(y, scores) == 0.2  # default fpr=0.05
+    # Order of the samples does not matter; labels as booleans or lists work.
+    order = np.random.RandomState(0).permutation(len(y))
+    assert recall_at_fpr(list(y[order].astype(bool)), list(scores[order]), fpr=0.2) == 0.6
+
+
+def test_recall_at_fpr_ties_never_exceed_the_target():
+    # Four normals tied at 1: a threshold just below 1 would flag all four (FPR 0.4).
+    y = np.r_[np.zeros(10, int), np.ones(3, int)]
+    scores = np.r_[np.zeros(6), np.ones(4), [1.0, 1.0, 2.0]]
+    assert recall_at_fpr(y, scores, fpr=0.3) == pytest.approx(1 / 3)  # threshold 1: anomalies tied at 1 not flagged
+    assert recall_at_fpr(y, scores, fpr=0.39) == pytest.approx(1 / 3)
+    assert recall_at_fpr(y, scores, fpr=0.4) == 1.0  # four false positives are now allowed
+    # Every score tied: nothing can be flagged without flagging every normal.
+    assert recall_at_fpr([0, 0, 1, 1], [5.0, 5.0, 5.0, 5.0], fpr=0.5) == 0.0
+    assert recall_at_fpr([0, 0, 1, 1], [5.0, 5.0, 5.0, 5.0], fpr=1.0) == 1.0
+
+
+def test_recall_at_fpr_matches_brute_force_with_ties():
+    rng = np.random.RandomState(0)
+    for _ in range(30):
+        n = rng.randint(4, 40)
+        y = (rng.uniform(size=n) < 0.4).astype(int)
+        y[:2] = [0, 1]
+        scores = rng.randint(0, 6, size=n).astype(float) + 0.5 * y  # many ties
+        for fpr in (0.0, 0.05, 0.1, 0.25, 1 / 3, 0.5, 0.99, 1.0):
+            assert recall_at_fpr(y, scores, fpr=fpr) == _brute_recall_at_fpr(y, scores, fpr), (y, scores, fpr)
+
+
+def test_recall_at_fpr_edge_rates():
+    # 100 normals at 0/99 .. 99/99; anomalies at 1.5, 1.0 (tied with the top normal), 0.712, 0.5, -1.
+    y = np.r_[np.zeros(100, int), np.ones(5, int)]
+    scores = np.r_[np.arange(100) / 99, [1.5, 1.0, 0.712, 0.5, -1.0]]
+    # fpr=0: only anomalies above every normal; the one tied with the top normal is not flagged.
+    assert recall_at_fpr(y, scores, fpr=0.0) == 0.2
+    # fpr=1: flag everything, even the anomaly scored below every normal.
+    assert recall_at_fpr(y, scores, fpr=1.0) == 1.0
+    assert recall_at_fpr(y, scores, fpr=0.999) == 0.8  # 99 normals allowed, so not the one at -1
+    # 0.29 * 100 is 28.999... in floating point: still 29 false positives allowed, so the
+    # threshold is the 30th highest normal (70/99 = 0.707) and the anomaly at 0.712 is caught.
+    assert recall_at_fpr(y, scores, fpr=0.29) == 0.6
+    assert recall_at_fpr(y, scores, fpr=0.28) == 0.4
+
+
+def test_recall_at_fpr_refuses_bad_input():
+    y, scores = np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="1 for an anomaly"):
+        recall_at_fpr(np.array([1, 1, -1, -1]), scores)  # predict convention
+    with pytest.raises(ValueError, match="1 for an anomaly"):
+        recall_at_fpr(np.array([0, 0, 2, 2]), scores)
+    with pytest.raises(ValueError, match="both normal"):
+        recall_at_fpr(np.zeros(4, int), scores)
+    with pytest.raises(ValueError, match="both normal"):
+        recall_at_fpr(np.ones(4, int), scores)
+    with pytest.raises(ValueError, match="inconsistent"):
+        recall_at_fpr(y, scores[:3])
+    with pytest.raises(ValueError, match="finite"):
+        recall_at_fpr(y, [0.1, np.nan, 0.3, 0.4])
+    for fpr in (-0.1, 1.5, "0.1", None, True):
+        with pytest.raises(ValueError, match="fpr"):
+            recall_at_fpr(y, scores, fpr=fpr)
+        with pytest.raises(ValueError, match="fpr"):
+            make_recall_at_fpr_scorer(fpr)
+
+
+def test_recall_at_fpr_scorer_matches_the_function(easy):
+    det, X, y = easy
+    for fpr in (0.0, 0.05, 0.2):
+        scorer = make_recall_at_fpr_scorer(fpr)
+        result = scorer(det, X, y)
+        assert isinstance(result, float)
+        assert result == recall_at_fpr(y, det.anomaly_score(X), fpr=fpr)
+    assert make_recall_at_fpr_scorer(0.2)(det, X, y) > 0.2  # better than flagging at random
+    assert repr(make_recall_at_fpr_scorer(0.1)) == "make_recall_at_fpr_scorer(fpr=0.1)"
+    # Ranked by anomaly score, not by decision_function: not the built-in recall's direction.
+    assert make_recall_at_fpr_scorer(0.05)(det, X, y) != recall_at_fpr(y, det.decision_function(X), fpr=0.05)
+    # Any outlier detector: ranked by -score_samples; labels checked as for the other scorers.
+    X_train, _ = _blobs(300, 0, 0.0, seed=1)
+    forest = IsolationForest(n_estimators=20, random_state=0).fit(X_train)
+    assert make_recall_at_fpr_scorer(0.1)(forest, X, y) == recall_at_fpr(y, -forest.score_samples(X), fpr=0.1)
+    with pytest.raises(ValueError, match="1 for an anomaly"):
+        make_recall_at_fpr_scorer()(det, X, np.where(y == 1, -1, 1))
+    with pytest.raises(ValueError, match="sample_weight"):
+        make_recall_at_fpr_scorer()(det, X, y, sample_weight=np.ones(len(y)))
+
+
+def test_recall_at_fpr_scorer_in_cross_validation():
+    from sklearn.model_selection import cross_val_score
+
+    from skgan_ad.model_selection import NormalOnlySplit
+
+    X, y = _blobs(150, 30, 3.0, seed=4)
+    forest = IsolationForest(n_estimators=20, random_state=0)
+    scores = cross_val_score(forest, X, y, scoring=make_recall_at_fpr_scorer(0.1), cv=NormalOnlySplit(3))
+    assert scores.shape == (3,) and np.all((scores > 0.5) & (scores <= 1))
