@@ -15,10 +15,16 @@ from collections.abc import Callable, Iterator
 
 import torch
 from skorch import NeuralNet
+from skorch.dataset import Dataset
 from skorch.utils import TeeGenerator, to_device
 
 # Per-batch history keys that skorch itself aggregates per epoch.
 _SKORCH_BATCH_KEYS = {"train_loss", "valid_loss", "train_batch_size", "valid_batch_size"}
+
+
+def _detach(fake):
+    """Detach what an objective generated: a tensor or a tuple of them (BiGAN pairs)."""
+    return tuple(t.detach() for t in fake) if isinstance(fake, tuple) else fake.detach()
 
 
 class TensorBatchIterator:
@@ -31,6 +37,7 @@ class TensorBatchIterator:
     """
 
     def __init__(self, dataset, batch_size: int, shuffle: bool = False, generator=None) -> None:
+        self.dataset = dataset
         self.X = dataset.X
         if not isinstance(self.X, torch.Tensor):
             raise TypeError("TensorBatchIterator needs a dataset whose X is a torch.Tensor")
@@ -70,6 +77,14 @@ class GANTrainer(NeuralNet):
         Called with the discriminator when its loss falls below
         ``reinit_threshold``: a discriminator that wins outright gives the
         generator no gradient, and the reference code re-initialises it.
+    trim_fraction : float in [0, 1)
+        Robust training on contaminated data: from epoch ``trim_warmup + 1``
+        on, each epoch first scores every training sample with the
+        objective's ``sample_losses`` and leaves out this share of the
+        highest (the likeliest anomalies). 0 turns it off.
+    trim_warmup : int
+        Epochs trained on all samples before trimming starts, so the losses
+        that decide what is dropped come from a model that has learnt something.
     """
 
     def __init__(
@@ -81,6 +96,8 @@ class GANTrainer(NeuralNet):
         optimizer_discriminator=torch.optim.Adam,
         discriminator_reinit: Callable | None = None,
         reinit_threshold: float = 1e-5,
+        trim_fraction: float = 0.0,
+        trim_warmup: int = 2,
         **kwargs,
     ) -> None:
         # Set before NeuralNet.__init__, which only then starts tracking torch components.
@@ -88,6 +105,8 @@ class GANTrainer(NeuralNet):
         self.optimizer_discriminator = optimizer_discriminator
         self.discriminator_reinit = discriminator_reinit
         self.reinit_threshold = reinit_threshold
+        self.trim_fraction = trim_fraction
+        self.trim_warmup = trim_warmup
         super().__init__(module, criterion, *args, **kwargs)
 
     # -- initialisation: two modules, two optimizers --------------------------
@@ -121,7 +140,8 @@ class GANTrainer(NeuralNet):
         self.optimizer_.step()
 
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
-        d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake.detach())
+        fake = _detach(fake)
+        d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake)
         d_loss.backward()
         self.optimizer_discriminator_.step()
 
@@ -130,7 +150,7 @@ class GANTrainer(NeuralNet):
         if reinit:
             self.discriminator_reinit(discriminator)
         self._record_batch("train", {**logs, **d_logs, "d_loss": d_value, "d_reinit": float(reinit)})
-        return {"loss": g_loss.detach(), "y_pred": fake.detach()}
+        return {"loss": g_loss.detach(), "y_pred": fake}
 
     def validation_step(self, batch, **fit_params):
         x = to_device(batch[0], self.device)
@@ -139,6 +159,30 @@ class GANTrainer(NeuralNet):
             loss, logs = self.criterion_.validation_loss(self.module_, self.discriminator_, x)
         self._record_batch("valid", logs)
         return {"loss": loss, "y_pred": None}
+
+    # -- robust training on contaminated data ---------------------------------------
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """Run one epoch; when trimming is on, over this epoch's kept training samples only."""
+        epochs_done = len(self.history) - 1  # on_epoch_begin has already added this epoch's row
+        if training and self.trim_fraction > 0 and epochs_done >= self.trim_warmup:
+            iterator = self.get_iterator(self._trimmed(iterator.dataset), training=True)
+        return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _trimmed(self, dataset):
+        x = dataset.X
+        self._set_training(False)
+        with torch.no_grad():
+            losses = torch.cat(
+                [
+                    self.criterion_.sample_losses(self.module_, self.discriminator_, x[i : i + self.batch_size])
+                    for i in range(0, len(x), self.batch_size)
+                ]
+            )
+        order = torch.argsort(losses.cpu(), stable=True)
+        n_keep = len(x) - int(self.trim_fraction * len(x))
+        # Indices (into the training rows) left out this epoch, for inspection and tests.
+        self.history.record("train_dropped", order[n_keep:].sort().values.tolist())
+        return Dataset(x[order[:n_keep].sort().values.to(x.device)])
 
     def _record_batch(self, prefix: str, logs: dict) -> None:
         for name, value in logs.items():

@@ -3,7 +3,7 @@
 A detector subclasses it and fills in three hooks:
 
 * ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
-* ``_build_objective()`` -> a :class:`skgan_ad.losses.GANObjective`;
+* ``_build_objective(geometry)`` -> a :class:`skgan_ad.losses.GANObjective`;
 * ``_batch_components(generator, discriminator, x)`` -> per-sample score parts for a network batch,
   and ``_component_weights()`` -> how the standardised parts are mixed.
 
@@ -85,6 +85,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "trim_fraction": [Interval(Real, 0, 1, closed="left")],
+        "trim_warmup": [Interval(Integral, 0, None, closed="left")],
     }
 
     # Constraints of the network-width parameters every detector with U-Net/DCGAN/MLP networks shares.
@@ -104,8 +106,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         """Return fresh ``(generator, discriminator)`` for data of this geometry."""
 
     @abstractmethod
-    def _build_objective(self):
-        """Return the :class:`~skgan_ad.losses.GANObjective` to train with."""
+    def _build_objective(self, geometry: Geometry):
+        """Return the :class:`~skgan_ad.losses.GANObjective` to train with on data of this geometry."""
 
     @abstractmethod
     def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -115,8 +117,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _component_weights(self) -> dict[str, float]:
         """Weight of each standardised part in the anomaly score."""
 
-    def _generate(self, generator, x: torch.Tensor) -> torch.Tensor:
-        """G(x) for :meth:`reconstruct`; override when the generator returns more than images."""
+    def _generate(self, generator, discriminator, x: torch.Tensor) -> torch.Tensor:
+        """G(x) for :meth:`reconstruct` and :meth:`anomaly_map`; override when G returns more than images."""
         return generator(x)
 
     # -- fitting -------------------------------------------------------------------
@@ -206,9 +208,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         init(generator)
         init(discriminator)
 
+        objective = self._build_objective(geometry)
+        objective.noise_generator = torch_rng
         trainer = GANTrainer(
             module=generator,
-            criterion=self._build_objective(),
+            criterion=objective,
             discriminator=discriminator,
             optimizer=torch.optim.Adam,
             optimizer_discriminator=torch.optim.Adam,
@@ -216,6 +220,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             optimizer__betas=ADAM_BETAS,
             optimizer_discriminator__betas=ADAM_BETAS,
             discriminator_reinit=init,
+            trim_fraction=self.trim_fraction,
+            trim_warmup=self.trim_warmup,
             max_epochs=self.n_epochs,
             batch_size=self.batch_size,
             iterator_train=TensorBatchIterator,
@@ -227,7 +233,12 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             device=device,
             verbose=self.verbose,
         )
-        trainer.fit(x_train.to(device), None)
+        # Dropout (and any other layer that draws at train time) uses the global RNG:
+        # seed it from the detector's seed inside a fork, so training is reproducible
+        # and the caller's random state is left as it was.
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            trainer.fit(x_train.to(device), None)
         return {
             "generator": trainer.module_,
             "discriminator": trainer.discriminator_,
@@ -298,8 +309,8 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         geometry = self._geometry()
         parts = self._map_batches(
             rows,
-            lambda generator, _, x: geometry.to_rows(
-                self._generate(generator, x), self.input_shift_, self.input_scale_
+            lambda generator, discriminator, x: geometry.to_rows(
+                self._generate(generator, discriminator, x), self.input_shift_, self.input_scale_
             ),
         )
         return layout.restore(np.concatenate(parts), self.image_shape_)
@@ -329,7 +340,9 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError("anomaly_map needs images; this detector was fitted on tabular rows")
         parts = self._map_batches(
             rows,
-            lambda generator, _, x: geometry.crop((x - self._generate(generator, x)).abs().mean(dim=1)).cpu().numpy(),
+            lambda generator, discriminator, x: (
+                geometry.crop((x - self._generate(generator, discriminator, x)).abs().mean(dim=1)).cpu().numpy()
+            ),
         )
         maps = np.concatenate(parts).astype(np.float64)
         if sigma > 0:

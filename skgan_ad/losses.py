@@ -40,6 +40,43 @@ def per_sample_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).pow(2).flatten(1).mean(dim=1)
 
 
+def per_sample_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference per sample, over every non-batch axis."""
+    return (a - b).abs().flatten(1).mean(dim=1)
+
+
+# The survey seed's two discriminator terms for a score (Zenati et al. 2018; Schlegl et al. 2017).
+DISCRIMINATOR_TERMS = ("fm", "ce")
+
+
+def discriminator_term(kind: str, logits: torch.Tensor, f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
+    """Per-sample discriminator part of an anomaly score, higher = more abnormal.
+
+    ``"ce"``: cross-entropy of ``logits`` against the label "real",
+    ``softplus(-logits)``: how confidently the discriminator rejects the sample.
+    ``"fm"``: feature matching, the mean absolute difference between the
+    discriminator features of the input (``f_real``) and of its generated
+    counterpart (``f_fake``). Each detector decides which logits and which pair
+    of features these are.
+    """
+    if kind == "ce":
+        return F.softplus(-logits.flatten())
+    if kind == "fm":
+        return per_sample_l1(f_real, f_fake)
+    raise ValueError(f"discriminator term must be one of {DISCRIMINATOR_TERMS}, got {kind!r}")
+
+
+def latent_norm_distance(z: torch.Tensor) -> torch.Tensor:
+    """Distance of each latent code from the typical set of the N(0, I) prior: ``| ||z|| - sqrt(d) |``.
+
+    In d dimensions almost all of a standard normal's mass lies near the
+    sphere of radius ``sqrt(d)``; a code far inside or outside it is one the
+    generator rarely saw in training (the survey seed's latent-norm component).
+    """
+    z = z.flatten(1)
+    return (z.norm(dim=1) - z.shape[1] ** 0.5).abs()
+
+
 class GANObjective(nn.Module):
     """What a detector trains for: one generator, one discriminator loss per batch.
 
@@ -66,6 +103,23 @@ class GANObjective(nn.Module):
         """Return ``(loss, logs)`` on held-out normals, in eval mode, without gradients."""
         raise NotImplementedError
 
+    def sample_losses(self, generator: nn.Module, discriminator: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Per-sample loss of the training samples, higher = fits the model worse (eval mode, no grad).
+
+        The engine drops the highest of these when trimming contaminated
+        training data. Default: the discriminator's cross-entropy against "real".
+        """
+        logits, _ = discriminator(x)
+        return F.softplus(-logits.flatten())
+
+    # Set by the detector before training: the only source of the prior noise some objectives draw.
+    noise_generator: torch.Generator | None = None
+
+    def sample_prior(self, n: int, nz: int, like: torch.Tensor) -> torch.Tensor:
+        """``n`` codes from N(0, I_nz), drawn on the CPU from :attr:`noise_generator` (seeded, device-independent)."""
+        z = torch.randn(n, nz, generator=self.noise_generator)
+        return z.to(device=like.device, dtype=like.dtype)
+
 
 class SkipGANomalyLoss(GANObjective):
     """Adversarial + contextual + latent loss of Skip-GANomaly (Akcay et al. 2019, Eq. 1-5).
@@ -74,11 +128,22 @@ class SkipGANomalyLoss(GANObjective):
     the discriminator minimises the base class's real/fake BCE. The validation loss is the contextual term alone: it is
     the one part whose scale does not drift as the discriminator changes, so
     it is comparable across epochs (early stopping monitors it).
+
+    ``latent_distance="l1"`` gives Zawar et al.'s variant (DenseSkipAttention),
+    whose latent term is ``|f(x) - f(G(x))|_1``; the rest is the same.
     """
 
-    def __init__(self, w_adv: float = 1.0, w_con: float = 40.0, w_lat: float = 1.0) -> None:
+    def __init__(self, w_adv: float = 1.0, w_con: float = 40.0, w_lat: float = 1.0, latent_distance: str = "l2"):
         super().__init__()
+        if latent_distance not in ("l1", "l2"):
+            raise ValueError(f"latent_distance must be 'l1' or 'l2', got {latent_distance!r}")
         self.w_adv, self.w_con, self.w_lat = w_adv, w_con, w_lat
+        self.latent_distance = latent_distance
+
+    def _latent(self, f_real, f_fake, per_sample: bool = False):
+        if self.latent_distance == "l1":
+            return per_sample_l1(f_real, f_fake) if per_sample else F.l1_loss(f_fake, f_real)
+        return per_sample_mse(f_real, f_fake) if per_sample else latent_loss(f_real, f_fake)
 
     def generator_loss(self, generator, discriminator, x):
         fake = generator(x)
@@ -87,7 +152,7 @@ class SkipGANomalyLoss(GANObjective):
             _, f_real = discriminator(x)
         adv = adversarial_loss(logits_fake, real=True)
         con = contextual_loss(x, fake)
-        lat = latent_loss(f_real, f_fake)
+        lat = self._latent(f_real, f_fake)
         loss = self.w_adv * adv + self.w_con * con + self.w_lat * lat
         return loss, {"adv": adv.detach(), "con": con.detach(), "lat": lat.detach()}, fake
 
@@ -96,7 +161,13 @@ class SkipGANomalyLoss(GANObjective):
         _, f_fake = discriminator(fake)
         _, f_real = discriminator(x)
         con = contextual_loss(x, fake)
-        return con, {"con": con, "lat": latent_loss(f_real, f_fake)}
+        return con, {"con": con, "lat": self._latent(f_real, f_fake)}
+
+    def sample_losses(self, generator, discriminator, x):
+        fake = generator(x)
+        _, f_fake = discriminator(fake)
+        _, f_real = discriminator(x)
+        return self.w_con * per_sample_l1(x, fake) + self.w_lat * self._latent(f_real, f_fake, per_sample=True)
 
 
 class GANomalyLoss(GANObjective):
@@ -126,3 +197,74 @@ class GANomalyLoss(GANObjective):
         fake, z, z_hat = generator(x)
         con = contextual_loss(x, fake)
         return con, {"con": con, "enc": F.mse_loss(z_hat, z)}
+
+    def sample_losses(self, generator, discriminator, x):
+        fake, z, z_hat = generator(x)
+        return self.w_con * per_sample_l1(x, fake) + self.w_enc * per_sample_mse(z, z_hat)
+
+
+class DCGANLoss(GANObjective):
+    """The plain DCGAN game AnoGAN trains (Schlegl et al. 2017): G maps prior codes to samples.
+
+    ``L_G = BCE(D(G(z)), real)`` with ``z ~ N(0, I_nz)`` (the non-saturating
+    loss); the discriminator minimises the base class's real/fake BCE. There is
+    no reconstruction, so the validation loss is the discriminator's
+    cross-entropy on held-out normals (a monitor of over-fitting, not a
+    quality measure).
+    """
+
+    def __init__(self, nz: int) -> None:
+        super().__init__()
+        self.nz = nz
+
+    def generator_loss(self, generator, discriminator, x):
+        fake = generator(self.sample_prior(len(x), self.nz, x))
+        logits_fake, _ = discriminator(fake)
+        adv = adversarial_loss(logits_fake, real=True)
+        return adv, {"adv": adv.detach()}, fake
+
+    def validation_loss(self, generator, discriminator, x):
+        logits, _ = discriminator(x)
+        d_real = adversarial_loss(logits, real=True)
+        return d_real, {"d_real": d_real}
+
+
+class BiGANLoss(GANObjective):
+    """The BiGAN game of EGBAD (Donahue et al. 2017; Zenati et al. 2018).
+
+    The generator module holds the encoder ``E`` and the generator ``G``
+    (:class:`skgan_ad.nets.BiGANGenerator`); the discriminator judges pairs:
+    ``(x, E(x))`` are "real", ``(G(z), z)`` with ``z ~ N(0, I)`` are "fake".
+    ``E`` and ``G`` minimise the same cross-entropy with the labels swapped,
+    which trains ``E`` to invert ``G``. Validation: reconstruction L1
+    ``|x - G(E(x))|``, what the score's main part measures.
+    """
+
+    def __init__(self, nz: int) -> None:
+        super().__init__()
+        self.nz = nz
+
+    def generator_loss(self, generator, discriminator, x):
+        z_enc = generator.encode(x)
+        z = self.sample_prior(len(x), self.nz, x)
+        x_gen = generator.decode(z)
+        logits_enc, _ = discriminator((x, z_enc))
+        logits_gen, _ = discriminator((x_gen, z))
+        adv = adversarial_loss(logits_enc, real=False) + adversarial_loss(logits_gen, real=True)
+        return adv, {"adv": adv.detach()}, (z_enc, x_gen, z)
+
+    def discriminator_loss(self, discriminator, x, fake):
+        z_enc, x_gen, z = fake
+        logits_enc, _ = discriminator((x, z_enc))
+        logits_gen, _ = discriminator((x_gen, z))
+        loss = 0.5 * (adversarial_loss(logits_enc, real=True) + adversarial_loss(logits_gen, real=False))
+        return loss, {}
+
+    def validation_loss(self, generator, discriminator, x):
+        x_hat, _ = generator(x)
+        con = contextual_loss(x, x_hat)
+        return con, {"con": con}
+
+    def sample_losses(self, generator, discriminator, x):
+        x_hat, _ = generator(x)
+        return per_sample_l1(x, x_hat)

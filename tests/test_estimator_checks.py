@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgan_ad import GANomalyDetector, SkipGANomalyDetector
+from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 
 from .conftest import TINY
 
@@ -22,7 +22,13 @@ EXPECTED_FAILURES = {
 
 
 @parametrize_with_checks(
-    [SkipGANomalyDetector(**TINY), GANomalyDetector(**TINY, nz=8)],
+    [
+        SkipGANomalyDetector(**TINY),
+        GANomalyDetector(**TINY, nz=8),
+        AnoGANDetector(**TINY, nz=8, n_max=5),
+        EGBADDetector(**TINY, nz=8),
+        DenseSkipAttentionDetector(**TINY),
+    ],
     expected_failed_checks=lambda est: EXPECTED_FAILURES,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -23,8 +23,8 @@ class GANomalyDetector(BaseGANDetector):
 
     Parameters
     ----------
-    n_epochs, batch_size, lr, contamination, validation_fraction, image_shape,
-    device, random_state, verbose, callbacks, memory
+    n_epochs, batch_size, lr, contamination, validation_fraction, trim_fraction,
+    trim_warmup, image_shape, device, random_state, verbose, callbacks, memory
         As for :class:`SkipGANomalyDetector` (shared base class).
     w_adv, w_con, w_enc : float, default=1, 50, 1
         Weights of the feature-matching adversarial loss, the L1 contextual
@@ -80,6 +80,8 @@ class GANomalyDetector(BaseGANDetector):
         nz=100,
         contamination=0.1,
         validation_fraction=0.1,
+        trim_fraction=0.0,
+        trim_warmup=2,
         image_shape=None,
         ngf=64,
         ndf=64,
@@ -99,6 +101,8 @@ class GANomalyDetector(BaseGANDetector):
         self.nz = nz
         self.contamination = contamination
         self.validation_fraction = validation_fraction
+        self.trim_fraction = trim_fraction
+        self.trim_warmup = trim_warmup
         self.image_shape = image_shape
         self.ngf = ngf
         self.ndf = ndf
@@ -121,10 +125,10 @@ class GANomalyDetector(BaseGANDetector):
             MLPDiscriminator(geometry.n_features, self.hidden_dims),
         )
 
-    def _build_objective(self):
+    def _build_objective(self, geometry):
         return GANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_enc=self.w_enc)
 
-    def _generate(self, generator, x: torch.Tensor) -> torch.Tensor:
+    def _generate(self, generator, discriminator, x: torch.Tensor) -> torch.Tensor:
         return generator(x)[0]
 
     def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:

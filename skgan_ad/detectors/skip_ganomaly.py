@@ -48,6 +48,13 @@ class SkipGANomalyDetector(BaseGANDetector):
         Share of the training data held out (at least one sample) for the
         validation loss, the score statistics and ``offset_``. With 0 the
         training data are reused, which makes ``offset_`` optimistic.
+    trim_fraction : float in [0, 1), default=0.0
+        For training data that may hold anomalies: after ``trim_warmup``
+        epochs, each epoch leaves out this share of the training samples
+        with the highest training loss (the likeliest anomalies); the indices
+        left out are in ``history_[:, "train_dropped"]``. 0 uses every sample.
+    trim_warmup : int, default=2
+        Epochs on all samples before trimming starts.
     image_shape : tuple (C, H, W) or None, default=None
         Shape of one image when ``X`` holds flattened images; also settles an
         ambiguous 4-D layout. None with 2-D ``X`` means tabular data.
@@ -157,6 +164,8 @@ class SkipGANomalyDetector(BaseGANDetector):
         lambda_score=0.9,
         contamination=0.1,
         validation_fraction=0.1,
+        trim_fraction=0.0,
+        trim_warmup=2,
         image_shape=None,
         ngf=64,
         ndf=64,
@@ -176,6 +185,8 @@ class SkipGANomalyDetector(BaseGANDetector):
         self.lambda_score = lambda_score
         self.contamination = contamination
         self.validation_fraction = validation_fraction
+        self.trim_fraction = trim_fraction
+        self.trim_warmup = trim_warmup
         self.image_shape = image_shape
         self.ngf = ngf
         self.ndf = ndf
@@ -197,7 +208,7 @@ class SkipGANomalyDetector(BaseGANDetector):
             MLPDiscriminator(geometry.n_features, self.hidden_dims),
         )
 
-    def _build_objective(self):
+    def _build_objective(self, geometry):
         return SkipGANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_lat=self.w_lat)
 
     def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:

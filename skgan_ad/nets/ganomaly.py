@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .dcgan import dcgan_feature_stack
+from .mlp import mlp_decoder, mlp_encoder
 from .skip_unet import channel_widths, check_power_of_two
 
 
@@ -19,12 +21,8 @@ class DCGANEncoder(nn.Module):
 
     def __init__(self, in_channels: int, image_size: int, nz: int, ndf: int = 64, max_mult: int = 8) -> None:
         super().__init__()
-        widths = channel_widths(ndf, check_power_of_two(image_size, minimum=8) - 2, max_mult)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
-        for c_in, c_out in zip(widths[:-1], widths[1:]):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
-        layers.append(nn.Conv2d(widths[-1], nz, 4, 1, 0, bias=False))
-        self.net = nn.Sequential(*layers)
+        features, channels = dcgan_feature_stack(in_channels, image_size, ndf, max_mult)
+        self.net = nn.Sequential(*features, nn.Conv2d(channels, nz, 4, 1, 0, bias=False))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(1)
@@ -50,15 +48,6 @@ class DCGANDecoder(nn.Module):
         return self.net(z[:, :, None, None])
 
 
-def _mlp(sizes: Sequence[int], activation: type[nn.Module], last_linear: bool) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if not (last_linear and i == len(sizes) - 2):
-            layers.append(activation())
-    return nn.Sequential(*layers)
-
-
 class EncoderDecoderEncoder(nn.Module):
     """``z = E1(x)``, ``x_hat = D(z)``, ``z_hat = E2(x_hat)``; ``forward`` returns ``(x_hat, z, z_hat)``.
 
@@ -82,9 +71,9 @@ class EncoderDecoderEncoder(nn.Module):
     def for_rows(cls, n_features: int, hidden_dims: Sequence[int] = (64, 32), nz: int = 16):
         down = [n_features, *hidden_dims, nz]
         return cls(
-            _mlp(down, lambda: nn.LeakyReLU(0.2), last_linear=True),
-            _mlp(down[::-1], nn.ReLU, last_linear=True),
-            _mlp(down, lambda: nn.LeakyReLU(0.2), last_linear=True),
+            mlp_encoder(down),
+            mlp_decoder(down[::-1]),
+            mlp_encoder(down),
         )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -17,6 +17,25 @@ def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
     return dims
 
 
+def _mlp(sizes: Sequence[int], activation) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:  # linear output: latent codes and standardised features are unbounded
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def mlp_encoder(sizes: Sequence[int]) -> nn.Sequential:
+    """Linear + LeakyReLU 0.2 layers through ``sizes``, the last one linear (rows -> latent code)."""
+    return _mlp([int(s) for s in sizes], lambda: nn.LeakyReLU(0.2))
+
+
+def mlp_decoder(sizes: Sequence[int]) -> nn.Sequential:
+    """Linear + ReLU layers through ``sizes``, the last one linear (latent code -> rows)."""
+    return _mlp([int(s) for s in sizes], nn.ReLU)
+
+
 class SkipMLPGenerator(nn.Module):
     """Fully connected U-Net: encoder layers feed the mirrored decoder layers.
 
