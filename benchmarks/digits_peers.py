@@ -1,0 +1,173 @@
+"""All our detectors on DESIGN.md's digits task, beside PyOD's AnoGAN and ALAD and simple baselines.
+
+    pip install pyod                                    # optional benchmark dependency
+    python benchmarks/digits_peers.py --threads 1       # ten digits, every method (see the README for the time)
+    python benchmarks/digits_peers.py --digits 4 --methods AnoGAN PyOD-AnoGAN
+
+Split (DESIGN.md, "Where the bar is"): for abnormal digit a, the other digits
+are normal and split 80/20 with ``train_test_split(test_size=0.2,
+random_state=0)``; train on the 80 %, test on the 20 % plus every image of
+digit a; pixels / 16. Every method gets the same flattened rows (64
+features); ours are told ``image_shape=(1, 8, 8)`` and so use their
+convolutional networks, PyOD's use their fully connected ones.
+
+Methods (one seed, ``random_state=0``; no parameter chosen on these labels
+except SkipGANomaly's demo configuration, see the README):
+
+* ours: SkipGANomaly, GANomaly, AnoGAN (scored twice from the same fitted
+  networks: the paper's ``n_max=500`` search steps and a short ``n_max=50``),
+  EGBAD, DenseSkipAttention;
+* PyOD (default parameters): ``AnoGAN`` and ``ALAD`` (the BiGAN family's
+  successor of EGBAD), the peers a scikit-learn user reaches for today;
+* IsolationForest and PCA reconstruction error (16 components).
+
+Reported per method: ROC AUC per digit and mean, fit time, and scoring time
+per sample (the whole test set scored in one call, divided by its size).
+Writes ``benchmarks/results/digits_peers.json`` after every digit, so an
+interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+
+from skgan_ad import (
+    AnoGANDetector,
+    DenseSkipAttentionDetector,
+    EGBADDetector,
+    GANomalyDetector,
+    SkipGANomalyDetector,
+)
+from skgan_ad.datasets import digits_leave_one_out
+
+sys.path.insert(0, os.path.dirname(__file__))
+from detection import environment  # noqa: E402
+
+IMAGE = dict(image_shape=(1, 8, 8), random_state=0)
+OURS = {
+    # The demo's configuration (README: picked on this split among 7, a selection on test labels).
+    "SkipGANomaly": lambda: SkipGANomalyDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
+    "GANomaly": lambda: GANomalyDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
+    "AnoGAN": lambda: AnoGANDetector(ngf=32, ndf=32, **IMAGE),
+    "EGBAD": lambda: EGBADDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
+    "DenseSkipAttention": lambda: DenseSkipAttentionDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
+}
+PEERS = ("PyOD-AnoGAN", "PyOD-ALAD")
+BASELINES = ("IsolationForest", "PCA recon.")
+# Scoring-time ratios reported: (peer, ours).
+RATIOS = [("PyOD-AnoGAN", "AnoGAN"), ("PyOD-AnoGAN", "AnoGAN n_max=50"), ("PyOD-ALAD", "EGBAD")]
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _record(y, scores, fit_s, score_s):
+    return dict(auc=float(roc_auc_score(y, scores)), fit_s=fit_s, score_ms=1000 * score_s / len(y))
+
+
+def run_digit(abnormal: int, methods: list[str]) -> dict:
+    split = digits_leave_one_out(abnormal)
+    X_train = split.X_train.reshape(len(split.X_train), -1)
+    X_test = split.X_test.reshape(len(split.X_test), -1)
+    y = split.y_test
+    out = {}
+    for name in methods:
+        if name in OURS:
+            det, fit_s = _timed(lambda name=name: OURS[name]().fit(X_train))
+            scores, score_s = _timed(lambda det=det: det.anomaly_score(X_test))
+            out[name] = _record(y, scores, fit_s, score_s)
+            if name == "AnoGAN":  # a shorter search on the same networks (n_max changes no training)
+                scores, score_s = _timed(lambda det=det: det.set_params(n_max=50).anomaly_score(X_test))
+                out["AnoGAN n_max=50"] = _record(y, scores, 0.0, score_s)
+        elif name in PEERS:
+            from pyod.models.alad import ALAD
+            from pyod.models.anogan import AnoGAN
+
+            torch.manual_seed(0)  # PyOD's models draw from the global torch RNG
+            peer = AnoGAN(device="cpu") if name == "PyOD-AnoGAN" else ALAD(device="cpu")
+            _, fit_s = _timed(lambda peer=peer: peer.fit(X_train))
+            scores, score_s = _timed(lambda peer=peer: peer.decision_function(X_test))
+            out[name] = _record(y, scores, fit_s, score_s)
+        elif name == "IsolationForest":
+            model, fit_s = _timed(lambda: IsolationForest(random_state=0).fit(X_train))
+            scores, score_s = _timed(lambda model=model: -model.score_samples(X_test))
+            out[name] = _record(y, scores, fit_s, score_s)
+        elif name == "PCA recon.":
+            model, fit_s = _timed(lambda: PCA(16, random_state=0).fit(X_train))
+            scores, score_s = _timed(lambda m=model: ((X_test - m.inverse_transform(m.transform(X_test))) ** 2).sum(1))
+            out[name] = _record(y, scores, fit_s, score_s)
+        else:
+            raise ValueError(f"unknown method {name!r}")
+        print(f"  digit {abnormal} {name}: " + ", ".join(f"{k} {v:.3g}" for k, v in out[name].items()), flush=True)
+    return out
+
+
+def summary(records: list[dict]) -> str:
+    methods = list(records[0]["results"])
+    digits = [r["digit"] for r in records]
+    lines = [
+        "| method | " + " | ".join(str(d) for d in digits) + " | **mean AUC** | fit s (all digits) | score ms/sample |",
+        "|---|" + "---|" * (len(digits) + 3),
+    ]
+    for m in methods:
+        rows = [r["results"][m] for r in records]
+        aucs = [row["auc"] for row in rows]
+        lines.append(
+            f"| {m} | "
+            + " | ".join(f"{a:.3f}" for a in aucs)
+            + f" | **{np.mean(aucs):.3f}** | {sum(row['fit_s'] for row in rows):.0f}"
+            + f" | {np.mean([row['score_ms'] for row in rows]):.3g} |"
+        )
+    ratios = []
+    for peer, ours in RATIOS:
+        if peer in methods and ours in methods:
+            p = np.mean([r["results"][peer]["score_ms"] for r in records])
+            o = np.mean([r["results"][ours]["score_ms"] for r in records])
+            ratios.append(f"scoring time {peer} / {ours}: {p:.3g} / {o:.3g} ms = {p / o:.2f}x")
+    return "\n".join(lines + [""] + ratios)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--methods", nargs="+", default=[*OURS, *PEERS, *BASELINES])
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results", "digits_peers.json"))
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    command = " ".join(["python", "benchmarks/digits_peers.py", *(sys.argv[1:] if argv is None else argv)])
+    records, start = [], time.perf_counter()
+    for digit in args.digits:
+        records.append(dict(digit=digit, results=run_digit(digit, args.methods)))
+        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(
+                dict(
+                    command=command,
+                    wall_s=time.perf_counter() - start,
+                    environment=environment("cpu"),
+                    records=records,
+                    table=summary(records),
+                ),
+                f,
+                indent=1,
+            )
+    print(f"\n{summary(records)}\n\nwall time {(time.perf_counter() - start) / 60:.1f} min; {environment('cpu')}")
+
+
+if __name__ == "__main__":
+    main()
