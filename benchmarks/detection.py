@@ -10,9 +10,13 @@ and test, of the abnormal class). Data come from ``--data-root`` (default
 ``../shared/data``: ``mnist/`` IDX files and ``cifar10-jpeg.tar.gz``, extracted
 once into ``--cache``). Nothing is downloaded.
 
-Methods, all on the same split in the same run:
+Methods, all on the same split in the same run (``--methods`` picks some):
 
 * ``SkipGANomaly``: the detector with the preset's parameters;
+* ``GANomaly``, ``AnoGAN``, ``EGBAD``, ``DenseSkipAttention``: the other
+  detectors with the same widths, epochs and batch size (AnoGAN's latent
+  search is cut to ``n_max=50`` steps in the ``cpu`` preset: 500 steps on
+  3,000 test images would take longer than all the training);
 * ``U-Net AE``: the same generator and training loop with ``w_adv=0, w_lat=0``
   and ``lambda_score=1``, i.e. a plain autoencoder scored by reconstruction:
   the difference to ``SkipGANomaly`` is what the adversarial part adds (its
@@ -20,8 +24,10 @@ Methods, all on the same split in the same run:
 * ``IsolationForest`` on pixels (default parameters, ``random_state=seed``);
 * ``PCA recon.``: squared reconstruction error with 16 components.
 
-No epoch or parameter is chosen on test labels (the reference code picked
-the best epoch by test AUC). Writes ``<out>/<dataset>_<preset>.json`` (every
+Each method is reported by ROC AUC and by recall at 5 % false positives
+(Zawar et al.'s emphasis: the share of anomalies caught when 5 % of normal
+images may be flagged). No epoch or parameter is chosen on test labels (the
+reference code picked the best epoch by test AUC). Writes ``<out>/<dataset>_<preset>.json`` (every
 AUC, fit and score time, the environment and the command) and prints a
 markdown table.
 """
@@ -44,14 +50,25 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 import skgan_ad
-from skgan_ad import SkipGANomalyDetector
+from skgan_ad import (
+    AnoGANDetector,
+    DenseSkipAttentionDetector,
+    EGBADDetector,
+    GANomalyDetector,
+    SkipGANomalyDetector,
+)
 from skgan_ad.datasets import leave_one_class_out, load_image_folder, load_mnist
+from skgan_ad.metrics import recall_at_fpr
 
 PRESETS = {
     # Subsampled and narrowed so that ten classes of one data set take about half an hour on 2 cores.
-    "cpu": dict(max_train=3000, max_test=3000, detector=dict(ngf=32, ndf=32, n_epochs=5, batch_size=64)),
+    "cpu": dict(
+        max_train=3000, max_test=3000, detector=dict(ngf=32, ndf=32, n_epochs=5, batch_size=64), anogan=dict(n_max=50)
+    ),
     # The papers' protocol and sizes (Skip-GANomaly: ngf=ndf=64, 15 epochs, batch 64), for a GPU.
-    "paper": dict(max_train=None, max_test=None, detector=dict(ngf=64, ndf=64, n_epochs=15, batch_size=64)),
+    "paper": dict(
+        max_train=None, max_test=None, detector=dict(ngf=64, ndf=64, n_epochs=15, batch_size=64), anogan=dict()
+    ),
 }
 
 # Paper numbers (ROC AUC, CIFAR-10, leave-one-class-out) to print beside ours, keyed by class name.
@@ -84,21 +101,48 @@ def _timed(fn):
     return out, time.perf_counter() - start
 
 
-def run_split(split, seed, detector_params, device):
+# name -> (detector class, parameters beyond the preset's): the GAN methods of the harness.
+GAN_METHODS = {
+    "SkipGANomaly": (SkipGANomalyDetector, {}),
+    "U-Net AE": (SkipGANomalyDetector, dict(w_adv=0.0, w_lat=0.0, lambda_score=1.0)),
+    "GANomaly": (GANomalyDetector, {}),
+    "AnoGAN": (AnoGANDetector, {}),
+    "EGBAD": (EGBADDetector, {}),
+    "DenseSkipAttention": (DenseSkipAttentionDetector, {}),
+}
+BASELINES = ("IsolationForest", "PCA recon.")
+DEFAULT_METHODS = ("SkipGANomaly", "U-Net AE", "IsolationForest", "PCA recon.")
+
+
+def _record(y, scores, fit_s, score_s) -> dict:
+    return dict(
+        auc=float(roc_auc_score(y, scores)), recall_at_5fpr=recall_at_fpr(y, scores, 0.05), fit_s=fit_s, score_s=score_s
+    )
+
+
+def run_split(split, seed, preset, device, methods=DEFAULT_METHODS):
     flat_train = split.X_train.reshape(len(split.X_train), -1).astype(np.float32) / 255.0
     flat_test = split.X_test.reshape(len(split.X_test), -1).astype(np.float32) / 255.0
     results = {}
-    for name, extra in [("SkipGANomaly", {}), ("U-Net AE", dict(w_adv=0.0, w_lat=0.0, lambda_score=1.0))]:
-        det = SkipGANomalyDetector(**detector_params, **extra, device=device, random_state=seed)
-        _, fit_s = _timed(lambda det=det: det.fit(split.X_train))
-        scores, score_s = _timed(lambda det=det: det.anomaly_score(split.X_test))
-        results[name] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
-    iforest, fit_s = _timed(lambda: IsolationForest(random_state=seed).fit(flat_train))
-    scores, score_s = _timed(lambda: -iforest.score_samples(flat_test))
-    results["IsolationForest"] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
-    pca, fit_s = _timed(lambda: PCA(16, random_state=seed).fit(flat_train))
-    scores, score_s = _timed(lambda: ((flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2).sum(1))
-    results["PCA recon."] = dict(auc=roc_auc_score(split.y_test, scores), fit_s=fit_s, score_s=score_s)
+    for name in methods:
+        if name in GAN_METHODS:
+            cls, extra = GAN_METHODS[name]
+            if cls is AnoGANDetector:
+                extra = {**extra, **preset["anogan"]}
+            det = cls(**preset["detector"], **extra, device=device, random_state=seed)
+            _, fit_s = _timed(lambda det=det: det.fit(split.X_train))
+            scores, score_s = _timed(lambda det=det: det.anomaly_score(split.X_test))
+        elif name == "IsolationForest":
+            model, fit_s = _timed(lambda: IsolationForest(random_state=seed).fit(flat_train))
+            scores, score_s = _timed(lambda model=model: -model.score_samples(flat_test))
+        elif name == "PCA recon.":
+            model, fit_s = _timed(lambda: PCA(16, random_state=seed).fit(flat_train))
+            scores, score_s = _timed(
+                lambda m=model: ((flat_test - m.inverse_transform(m.transform(flat_test))) ** 2).sum(1)
+            )
+        else:
+            raise ValueError(f"unknown method {name!r}; choose from {[*GAN_METHODS, *BASELINES]}")
+        results[name] = _record(split.y_test, scores, fit_s, score_s)
     return results
 
 
@@ -116,11 +160,12 @@ def environment(device):
     )
 
 
-def markdown_table(records, classes, dataset):
+def markdown_table(records, classes, dataset, metric="auc"):
     methods = list(records[0]["results"])
+    paper_column = metric == "auc"
     lines = [
-        "| abnormal class | " + " | ".join(methods) + " | paper (Skip-GANomaly) |",
-        "|---|" + "---|" * (len(methods) + 1),
+        "| abnormal class | " + " | ".join(methods) + (" | paper (Skip-GANomaly) |" if paper_column else " |"),
+        "|---|" + "---|" * (len(methods) + paper_column),
     ]
     per_method = {m: [] for m in methods}
     for cls in classes:
@@ -129,12 +174,14 @@ def markdown_table(records, classes, dataset):
             continue
         cells = []
         for m in methods:
-            aucs = [r["results"][m]["auc"] for r in rows]
+            aucs = [r["results"][m][metric] for r in rows if metric in r["results"][m]]
             per_method[m].append(np.mean(aucs))
             cells.append(f"{np.mean(aucs):.3f}" + (f" ± {np.std(aucs):.3f}" if len(aucs) > 1 else ""))
         paper = PAPER_AUC.get(dataset, {}).get(cls)
-        lines.append(f"| {cls} | " + " | ".join(cells) + f" | {paper if paper is not None else 'n/a'} |")
-    lines.append("| **mean** | " + " | ".join(f"**{np.mean(per_method[m]):.3f}**" for m in methods) + " | |")
+        paper_cell = f" {paper if paper is not None else 'n/a'} |" if paper_column else ""
+        lines.append(f"| {cls} | " + " | ".join(cells) + " |" + paper_cell)
+    means = " | ".join(f"**{np.mean(per_method[m]):.3f}**" for m in methods)
+    lines.append("| **mean** | " + means + (" | |" if paper_column else " |"))
     return "\n".join(lines)
 
 
@@ -144,6 +191,10 @@ def main(argv=None):
     parser.add_argument("--dataset", choices=["mnist", "cifar10"], default="mnist")
     parser.add_argument("--classes", nargs="+", help="abnormal classes (names); default all ten")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--methods", nargs="+", default=list(DEFAULT_METHODS), help="of " + ", ".join([*GAN_METHODS, *BASELINES])
+    )
+    parser.add_argument("--tag", default="", help="suffix of the results file, to keep runs of other methods apart")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
     parser.add_argument("--cache", default=os.path.join("benchmarks", "output", "cache"))
@@ -174,7 +225,7 @@ def main(argv=None):
                 max_test=preset["max_test"],
                 random_state=seed,
             )
-            results = run_split(split, seed, preset["detector"], args.device)
+            results = run_split(split, seed, preset, args.device, args.methods)
             records.append(
                 dict(
                     cls=cls,
@@ -193,10 +244,13 @@ def main(argv=None):
             )
     wall_s = time.perf_counter() - start
     table = markdown_table(records, classes, args.dataset)
+    recall_table = markdown_table(records, classes, args.dataset, metric="recall_at_5fpr")
     env = environment(args.device)
-    print(f"\n{table}\n\nwall time {wall_s / 60:.1f} min; {env}")
+    print(
+        f"\nROC AUC\n{table}\n\nrecall at 5 % false positives\n{recall_table}\n\nwall time {wall_s / 60:.1f} min; {env}"
+    )
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"{args.dataset}_{args.preset}.json")
+    path = os.path.join(args.out, f"{args.dataset}_{args.preset}{'_' + args.tag if args.tag else ''}.json")
     with open(path, "w") as f:
         json.dump(
             dict(
@@ -208,6 +262,7 @@ def main(argv=None):
                 environment=env,
                 records=records,
                 table=table,
+                recall_table=recall_table,
             ),
             f,
             indent=1,

@@ -39,6 +39,9 @@ def test_detection_benchmark_end_to_end(tmp_path, rng):
             str(out),
             "--device",
             "cpu",
+            "--methods",
+            *detection.GAN_METHODS,
+            *detection.BASELINES,
         ]
     )
     result = json.loads((out / "mnist_cpu.json").read_text())
@@ -46,7 +49,8 @@ def test_detection_benchmark_end_to_end(tmp_path, rng):
     record = result["records"][0]
     # Leave-one-class-out counts: 36 normal training images; test = 18 normal + 4 + 2 of class 3.
     assert record["n_train"] == 36 and record["n_test"] == 24 and record["n_abnormal_test"] == 6
-    assert set(record["results"]) == {"SkipGANomaly", "U-Net AE", "IsolationForest", "PCA recon."}
-    assert all(0.0 <= r["auc"] <= 1.0 for r in record["results"].values())
+    assert set(record["results"]) == {*detection.GAN_METHODS, *detection.BASELINES}
+    assert all(0.0 <= r["auc"] <= 1.0 and 0.0 <= r["recall_at_5fpr"] <= 1.0 for r in record["results"].values())
+    assert "recall at" not in result["table"] and "DenseSkipAttention" in result["recall_table"]
     assert "| 3 |" in result["table"] and "±" in result["table"]
     assert result["environment"]["torch"] and result["command"].startswith("python benchmarks/detection.py")
