@@ -5,8 +5,9 @@
 
 Data: the 8x8 digits, and random images of MNIST's shape (28x28 grey, padded
 to 32) and CIFAR-10's (32x32 RGB): speed does not depend on pixel values.
-Each detector runs with the network parameters of every preset of
-``benchmarks/detection.py`` (``cpu``: ngf=ndf=32; ``paper``: ngf=ndf=64), for
+Each detector (``--methods``) runs with the network parameters of every
+preset of ``benchmarks/detection.py`` (``--presets``; ``cpu``: ngf=ndf=32 and
+AnoGAN's search cut to 50 steps; ``paper``: ngf=ndf=64 and 500 steps), for
 ``--epochs`` epochs.
 
 Prints a markdown table and writes JSON to benchmarks/output/speed.json with
@@ -30,11 +31,13 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 
 import skgan_ad
-from skgan_ad import SkipGANomalyDetector
+from skgan_ad import AnoGANDetector
 from skgan_ad.datasets import load_digits_images
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.detection import PRESETS  # noqa: E402
+from benchmarks.detection import GAN_METHODS, PRESETS  # noqa: E402
+
+DETECTORS = [name for name in GAN_METHODS if name != "U-Net AE"]  # the AE variant trains at SkipGANomaly's speed
 
 
 def _median_seconds(fn, repeats):
@@ -48,34 +51,43 @@ def _median_seconds(fn, repeats):
     return float(np.median(times))
 
 
-def datasets(rng, n):
+def datasets(rng, n, which=("digits", "mnist", "cifar10")):
     digits, _ = load_digits_images()
-    yield f"digits 8x8 (n={min(n, 1437)})", digits[:n]
-    yield f"MNIST-shaped 28x28 grey (n={n})", rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
-    yield f"CIFAR-shaped 32x32 RGB (n={n})", rng.randint(0, 256, size=(n, 32, 32, 3)).astype(np.uint8)
+    if "digits" in which:
+        yield f"digits 8x8 (n={min(n, 1437)})", digits[:n]
+    if "mnist" in which:
+        yield f"MNIST-shaped 28x28 grey (n={n})", rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
+    if "cifar10" in which:
+        yield f"CIFAR-shaped 32x32 RGB (n={n})", rng.randint(0, 256, size=(n, 32, 32, 3)).astype(np.uint8)
 
 
 def run(args):
     rng = np.random.RandomState(0)
     rows = []
-    for name, X in datasets(rng, args.n):
+    for name, X in datasets(rng, args.n, args.datasets):
         flat = X.reshape(len(X), -1).astype(np.float32)
-        for preset, config in PRESETS.items():
-            params = {k: v for k, v in config["detector"].items() if k != "n_epochs"}
-            det = SkipGANomalyDetector(**params, n_epochs=args.epochs, device=args.device, random_state=0)
-            det.fit(X[:128])  # warm-up: a process's first convolutions pay one-off setup costs
-            fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
-            score_s = _median_seconds(lambda det=det, X=X: det.score_samples(X), args.repeats)
-            n_train = len(X) - round(det.validation_fraction * len(X))
-            rows.append(
-                dict(
-                    data=name,
-                    method=f"SkipGANomaly, preset {preset} ({params})",
-                    fit_s=fit_s,
-                    train_images_per_s=n_train * det.n_iter_ / fit_s,
-                    score_ms_per_image=1e3 * score_s / len(X),
+        for method in args.methods:
+            cls, extra = GAN_METHODS[method]
+            for preset in args.presets:
+                config = PRESETS[preset]
+                params = {k: v for k, v in config["detector"].items() if k != "n_epochs"}
+                if cls is AnoGANDetector:
+                    params.update(config["anogan"])
+                det = cls(**params, **extra, n_epochs=args.epochs, device=args.device, random_state=0)
+                det.fit(X[:128])  # warm-up: a process's first convolutions pay one-off setup costs
+                fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
+                score_s = _median_seconds(lambda det=det, X=X: det.score_samples(X), args.repeats)
+                n_train = len(X) - round(det.validation_fraction * len(X))
+                rows.append(
+                    dict(
+                        data=name,
+                        method=f"{method}, preset {preset} ({params})",
+                        fit_s=fit_s,
+                        train_images_per_s=n_train * det.n_iter_ / fit_s,
+                        score_ms_per_image=1e3 * score_s / len(X),
+                    )
                 )
-            )
+                print(rows[-1], flush=True)
         for label, make, score in [
             ("IsolationForest", lambda: IsolationForest(random_state=0), lambda m, Z: m.score_samples(Z)),
             ("PCA(16) recon.", lambda: PCA(16), lambda m, Z: ((Z - m.inverse_transform(m.transform(Z))) ** 2).sum(1)),
@@ -116,8 +128,16 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--n", type=int, default=1024, help="images per data set")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", choices=DETECTORS, default=DETECTORS)
+    parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS))
+    parser.add_argument(
+        "--datasets", nargs="+", choices=["digits", "mnist", "cifar10"], default=["digits", "mnist", "cifar10"]
+    )
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--out", default="benchmarks/results/speed_cpu.json")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rows = run(args)
     env = environment(args.device)
     print(f"environment: {env}")
