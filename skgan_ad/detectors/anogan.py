@@ -193,11 +193,10 @@ class AnoGANDetector(BaseGANDetector):
         super()._fit(X)
 
     # -- the latent search ---------------------------------------------------------
-    def _search_loss(self, generator, discriminator, x, z):
-        """Per-sample search loss and its parts for codes ``z`` matched against ``x``."""
+    def _search_loss(self, generator, discriminator, x, f_real, z):
+        """Per-sample search loss and its parts for codes ``z`` matched against ``x`` (features ``f_real``)."""
         x_gen = generator(z)
         logits, f_fake = discriminator(x_gen)
-        _, f_real = discriminator(x)
         crop = self._geometry().crop
         residual = per_sample_l1(crop(x), crop(x_gen))
         disc = discriminator_term(self.disc_term, logits, f_real, f_fake)
@@ -213,12 +212,14 @@ class AnoGANDetector(BaseGANDetector):
         starts = torch.randn(restarts, nz, generator=torch.Generator().manual_seed(self.search_seed_))
         z = starts.to(x).repeat_interleave(n, dim=0).requires_grad_(True)  # restart-major: (restarts * n, nz)
         x_rep = x.repeat(restarts, *([1] * (x.dim() - 1)))
+        with torch.no_grad():
+            f_real = discriminator(x_rep)[1]  # fixed during the search: computed once
         optimizer = torch.optim.Adam([z], lr=self.search_lr)
         active = torch.ones(len(z), dtype=torch.bool, device=x.device)
         n_steps = torch.zeros(len(z), dtype=torch.long, device=x.device)
         with torch.enable_grad():
             for _ in range(self.n_max):
-                loss = self._search_loss(generator, discriminator, x_rep, z)[0]
+                loss = self._search_loss(generator, discriminator, x_rep, f_real, z)[0]
                 active &= loss.detach() > self.epsilon
                 if not bool(active.any()):
                     break
@@ -230,7 +231,7 @@ class AnoGANDetector(BaseGANDetector):
                     z[~active] = before[~active]  # Adam's momentum would keep moving finished codes
                 n_steps += active
         with torch.no_grad():
-            loss, residual, disc = self._search_loss(generator, discriminator, x_rep, z)
+            loss, residual, disc = self._search_loss(generator, discriminator, x_rep, f_real, z)
             best = loss.view(restarts, n).argmin(dim=0)
             pick = best * n + torch.arange(n, device=x.device)
             return z.detach()[pick], residual[pick], disc[pick], loss[pick], n_steps[pick]
