@@ -117,6 +117,11 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     def _component_weights(self) -> dict[str, float]:
         """Weight of each standardised part in the anomaly score."""
 
+    def _latent_size(self, geometry: Geometry) -> int:
+        """Latent size of the detectors with an ``nz`` parameter: ``nz`` for images; for rows at most
+        the narrowest hidden width, so the code is a bottleneck."""
+        return self.nz if geometry.is_image else min(self.nz, int(self.hidden_dims[-1]))
+
     def _generate(self, generator, discriminator, x: torch.Tensor) -> torch.Tensor:
         """G(x) for :meth:`reconstruct` and :meth:`anomaly_map`; override when G returns more than images."""
         return generator(x)

@@ -123,9 +123,6 @@ class EGBADDetector(BaseGANDetector):
         self.callbacks = callbacks
         self.memory = memory
 
-    def _latent_size(self, geometry) -> int:
-        return self.nz if geometry.is_image else min(self.nz, int(self.hidden_dims[-1]))
-
     def _build_networks(self, geometry):
         nz = self._latent_size(geometry)
         if geometry.is_image:

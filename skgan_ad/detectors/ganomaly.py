@@ -119,9 +119,8 @@ class GANomalyDetector(BaseGANDetector):
                 EncoderDecoderEncoder.for_images(geometry.channels, geometry.size, self.nz, self.ngf, self.ndf),
                 DCGANDiscriminator(geometry.channels, geometry.size, ndf=self.ndf),
             )
-        nz = min(self.nz, int(self.hidden_dims[-1]))
         return (
-            EncoderDecoderEncoder.for_rows(geometry.n_features, self.hidden_dims, nz),
+            EncoderDecoderEncoder.for_rows(geometry.n_features, self.hidden_dims, self._latent_size(geometry)),
             MLPDiscriminator(geometry.n_features, self.hidden_dims),
         )
 
