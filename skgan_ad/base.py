@@ -32,6 +32,7 @@ from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from ._outlier import AnomalyScoreMixin, holdout_split
 from ._preprocessing import Geometry, fit_scaling
 from ._training import GANTrainer, TensorBatchIterator
 from ._validation import HasMethods, Interval, check_image_shape, validate_input
@@ -66,7 +67,7 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
     return spec.set_params(verbose=verbose)._train(train_rows, valid_rows, image_shape, value_range, seed)
 
 
-class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN detectors; not for direct use.
 
     Subclasses define ``__init__`` with all their parameters (those listed
@@ -141,15 +142,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         -------
         self
         """
-        self._validate_params()
-        try:
-            self._fit(X)
-        except BaseException:
-            # A failed fit leaves an unfitted estimator, never a half-fitted one.
-            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, key)
-            raise
-        return self
+        return self._fit_cleanly(X)
 
     def _fit(self, X) -> None:
         image_shape = check_image_shape(self.image_shape)
@@ -259,12 +252,7 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         With ``validation_fraction=0`` the training rows serve as the reference
         set too, which makes ``offset_`` optimistic.
         """
-        n = len(rows)
-        n_valid = min(n - 1, max(1, round(self.validation_fraction * n))) if self.validation_fraction > 0 else 0
-        if n_valid == 0:
-            return rows, rows
-        order = rng.permutation(n)
-        return rows[np.sort(order[n_valid:])], rows[np.sort(order[:n_valid])]
+        return holdout_split(rows, self.validation_fraction, rng)
 
     def _trainer_callbacks(self) -> list:
         # Deep copies: skorch initialises and mutates callbacks, and the
@@ -275,18 +263,6 @@ class BaseGANDetector(OutlierMixin, BaseEstimator, metaclass=ABCMeta):
         return callbacks
 
     # -- scoring ---------------------------------------------------------------------
-    def predict(self, X) -> np.ndarray:
-        """Return -1 for outliers and +1 for inliers."""
-        return np.where(self.decision_function(X) >= 0, 1, -1)
-
-    def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - offset_``: negative for outliers."""
-        return self.score_samples(X) - self.offset_
-
-    def score_samples(self, X) -> np.ndarray:
-        """Normality score, float64: higher is more normal (``-anomaly_score(X)``)."""
-        return -self.anomaly_score(X)
-
     def anomaly_score(self, X) -> np.ndarray:
         """The paper's A(x), float64: higher is more abnormal.
 

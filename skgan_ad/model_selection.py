@@ -23,6 +23,7 @@ from sklearn.model_selection import BaseCrossValidator, StratifiedKFold, check_c
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from ._outlier import AnomalyScoreMixin
 from .metrics import check_anomaly_labels
 
 __all__ = ["NormalOnlySplit", "ScoreCombiner"]
@@ -121,7 +122,7 @@ class NormalOnlySplit(BaseCrossValidator):
         return self._splitter().get_n_splits(X, y, groups)
 
 
-class ScoreCombiner(OutlierMixin, BaseEstimator):
+class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Learn how to combine a detector's score parts from a small labelled validation set.
 
     A detector's anomaly score mixes parts of its :meth:`score_components`
@@ -290,18 +291,6 @@ class ScoreCombiner(OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self, "combiner_")
         return self._combined(self._stack(self.detector_.score_components(X, standardize=True)))
-
-    def score_samples(self, X) -> np.ndarray:
-        """Normality score, float64: higher is more normal (``-anomaly_score(X)``)."""
-        return -self.anomaly_score(X)
-
-    def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - offset_``: negative for outliers."""
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X) -> np.ndarray:
-        """Return -1 for outliers and +1 for inliers."""
-        return np.where(self.decision_function(X) >= 0, 1, -1)
 
     # -- helpers ---------------------------------------------------------------------
     def _stack(self, parts: dict) -> np.ndarray:

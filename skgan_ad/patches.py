@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._outlier import AnomalyScoreMixin, holdout_split
 from ._validation import HasMethods, Interval, StrOptions, check_image_shape, validate_input
 from .metrics import _anomaly_scores
 
@@ -212,7 +213,7 @@ def _inner_has(name: str):
     return check
 
 
-class PatchDetector(OutlierMixin, BaseEstimator):
+class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Score images larger than a detector's input through a grid of patches.
 
     ``fit`` cuts normal images into patches (:func:`patch_grid`) and fits a
@@ -352,15 +353,7 @@ class PatchDetector(OutlierMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        try:
-            self._fit(X)
-        except BaseException:
-            # A failed fit leaves an unfitted estimator, never a half-fitted one.
-            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, key)
-            raise
-        return self
+        return self._fit_cleanly(X)
 
     def _fit(self, X) -> None:
         rows, _, image_shape, value_range = validate_input(
@@ -377,11 +370,7 @@ class PatchDetector(OutlierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         inner_seed = int(rng.randint(np.iinfo(np.int32).max))
-        n = len(rows)
-        n_valid = min(n - 1, max(1, round(self.validation_fraction * n))) if self.validation_fraction > 0 else 0
-        order = rng.permutation(n)
-        train = rows[np.sort(order[n_valid:])]
-        reference = rows[np.sort(order[:n_valid])] if n_valid else train
+        train, reference = holdout_split(rows, self.validation_fraction, rng)
 
         inner = clone(self.estimator)
         params = inner.get_params(deep=False)
@@ -413,18 +402,6 @@ class PatchDetector(OutlierMixin, BaseEstimator):
     def anomaly_score(self, X) -> np.ndarray:
         """Image anomaly score, float64 of shape (n_samples,): the ``aggregate`` of :meth:`patch_scores`."""
         return self._aggregate(self.patch_scores(X))
-
-    def score_samples(self, X) -> np.ndarray:
-        """Normality score, float64: higher is more normal (``-anomaly_score(X)``)."""
-        return -self.anomaly_score(X)
-
-    def decision_function(self, X) -> np.ndarray:
-        """``score_samples(X) - offset_``: negative for outliers."""
-        return self.score_samples(X) - self.offset_
-
-    def predict(self, X) -> np.ndarray:
-        """Return -1 for outliers and +1 for inliers."""
-        return np.where(self.decision_function(X) >= 0, 1, -1)
 
     def highest_patch(self, X) -> np.ndarray:
         """Where each image's highest-scoring patch is: int64 array of shape (n_samples, 4).
