@@ -78,12 +78,12 @@ PAPER_AUC: dict[str, dict[str, float]] = {"cifar10": {}, "mnist": {}}
 
 
 def load_dataset(name: str, data_root: str, cache: str):
-    """Return (X_train, y_train, X_test, y_test, class_names)."""
+    """Return (X_train, y_train, X_test, y_test, class_names), labels as class names."""
     if name == "mnist":
         X_train, y_train = load_mnist(os.path.join(data_root, "mnist"), "train")
         X_test, y_test = load_mnist(os.path.join(data_root, "mnist"), "test")
-        return X_train, y_train, X_test, y_test, [str(c) for c in range(10)]
-    if name == "cifar10":
+        classes = [str(c) for c in range(10)]
+    elif name == "cifar10":
         root = os.path.join(cache, "cifar10")
         if not os.path.isdir(root):
             os.makedirs(cache, exist_ok=True)
@@ -91,8 +91,23 @@ def load_dataset(name: str, data_root: str, cache: str):
                 tar.extractall(cache, filter="data")
         X_train, y_train, classes = load_image_folder(os.path.join(root, "train"))
         X_test, y_test, _ = load_image_folder(os.path.join(root, "test"))
-        return X_train, y_train, X_test, y_test, list(classes)
-    raise ValueError(f"unknown dataset {name!r}")
+        classes = list(classes)
+    else:
+        raise ValueError(f"unknown dataset {name!r}")
+    return X_train, _named(y_train, classes), X_test, _named(y_test, classes), classes
+
+
+def _named(labels, classes) -> np.ndarray:
+    """Class names for labels given as indices into ``classes``; names pass through."""
+    return np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in labels])
+
+
+def write_json(path: str, payload: dict) -> None:
+    """Write a benchmark's results (creating the folder) and say where."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+    print(f"written to {path}")
 
 
 def _timed(fn):
@@ -185,6 +200,20 @@ def markdown_table(records, classes, dataset, metric="auc"):
     return "\n".join(lines)
 
 
+def parse_run_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Add the options every data-set benchmark shares (device, threads, where data and results live), parse,
+    and apply ``--threads``."""
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--cache", default=os.path.join("benchmarks", "output", "cache"))
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
@@ -195,20 +224,12 @@ def main(argv=None):
         "--methods", nargs="+", default=list(DEFAULT_METHODS), help="of " + ", ".join([*GAN_METHODS, *BASELINES])
     )
     parser.add_argument("--tag", default="", help="suffix of the results file, to keep runs of other methods apart")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--data-root", default=os.path.join("..", "shared", "data"))
-    parser.add_argument("--cache", default=os.path.join("benchmarks", "output", "cache"))
-    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
-    args = parser.parse_args(argv)
+    args = parse_run_arguments(parser, argv)
     command = " ".join(["python", "benchmarks/detection.py", *(sys.argv[1:] if argv is None else argv)])
     preset = PRESETS[args.preset]
 
     (X_train, y_train, X_test, y_test, classes), load_s = _timed(
         lambda: load_dataset(args.dataset, args.data_root, args.cache)
-    )
-    y_train, y_test = (
-        np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in y_train]),
-        np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in y_test]),
     )
     print(f"{args.dataset}: {len(X_train)} train / {len(X_test)} test images loaded in {load_s:.0f} s", flush=True)
     records = []
@@ -249,25 +270,20 @@ def main(argv=None):
     print(
         f"\nROC AUC\n{table}\n\nrecall at 5 % false positives\n{recall_table}\n\nwall time {wall_s / 60:.1f} min; {env}"
     )
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, f"{args.dataset}_{args.preset}{'_' + args.tag if args.tag else ''}.json")
-    with open(path, "w") as f:
-        json.dump(
-            dict(
-                command=command,
-                preset=args.preset,
-                preset_params=preset,
-                seeds=args.seeds,
-                wall_s=wall_s,
-                environment=env,
-                records=records,
-                table=table,
-                recall_table=recall_table,
-            ),
-            f,
-            indent=1,
-        )
-    print(f"written to {path}")
+    write_json(
+        os.path.join(args.out, f"{args.dataset}_{args.preset}{'_' + args.tag if args.tag else ''}.json"),
+        dict(
+            command=command,
+            preset=args.preset,
+            preset_params=preset,
+            seeds=args.seeds,
+            wall_s=wall_s,
+            environment=env,
+            records=records,
+            table=table,
+            recall_table=recall_table,
+        ),
+    )
 
 
 if __name__ == "__main__":

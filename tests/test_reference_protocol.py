@@ -1,0 +1,101 @@
+"""benchmarks/reference_protocol.py: snapshots, the reference score, and BatchNorm in train mode."""
+
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skgan_ad import SkipGANomalyDetector
+
+from .conftest import TINY
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks import reference_protocol as rp  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted(digit_images):
+    images, labels = digit_images
+    normal = labels != 3
+    snapshots = []
+    det = SkipGANomalyDetector(
+        **{**TINY, "n_epochs": 3}, device="cpu", callbacks=[("snapshots", rp.EpochSnapshots(snapshots.append))]
+    )
+    det.fit(images[normal][:80])
+    X_test = np.concatenate([images[normal][80:], images[~normal]])
+    y_test = np.r_[np.zeros(len(images[normal][80:]), int), np.ones((~normal).sum(), int)]
+    return det, snapshots, X_test, y_test
+
+
+def _network_input(det, X):
+    rows, _ = det._validate(X)
+    return det._geometry().to_network(rows, det.input_shift_, det.input_scale_)
+
+
+def test_snapshots_one_per_epoch_and_last_is_the_fitted_network(fitted):
+    det, snapshots, _, _ = fitted
+    assert [epoch for epoch, _, _ in snapshots] == [1, 2, 3]
+    _, g_state, d_state = snapshots[-1]
+    for state, module in ((g_state, det.generator_), (d_state, det.discriminator_)):
+        fitted_state = module.state_dict()
+        assert state.keys() == fitted_state.keys()
+        assert all(torch.equal(state[k], fitted_state[k]) for k in state)
+    # Earlier epochs are different networks, not references to the same tensors.
+    first = snapshots[0][1]
+    assert any(not torch.equal(first[k], g_state[k]) for k in g_state if first[k].is_floating_point())
+
+
+def test_eval_mode_reference_score_matches_the_public_score_parts(fitted):
+    det, _, X_test, _ = fitted
+    x = _network_input(det, X_test)
+    order = np.random.RandomState(1).permutation(len(x))
+    scores = rp.reference_scores(det, det.generator_, det.discriminator_, x, train_mode=False, order=order)
+    parts = det.score_components(X_test)
+    expected = rp.REFERENCE_LAMBDA * parts["reconstruction"] + (1 - rp.REFERENCE_LAMBDA) * parts["latent"]
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_train_mode_scores_depend_on_the_batch_and_eval_mode_scores_do_not(fitted):
+    det, _, X_test, y_test = fitted
+    x = _network_input(det, X_test)
+    # Copies: a train-mode pass updates BatchNorm's running statistics.
+    g, d = copy.deepcopy(det.generator_), copy.deepcopy(det.discriminator_)
+    sorted_order = np.argsort(y_test, kind="stable")
+    shuffled = np.random.RandomState(0).permutation(len(x))
+    kw = dict(detector=det, generator=g, discriminator=d, x=x, batch_size=8)
+    eval_sorted = rp.reference_scores(**kw, train_mode=False, order=sorted_order)
+    eval_shuffled = rp.reference_scores(**kw, train_mode=False, order=shuffled)
+    train_sorted = rp.reference_scores(**kw, train_mode=True, order=sorted_order)
+    train_shuffled = rp.reference_scores(**kw, train_mode=True, order=shuffled)
+    np.testing.assert_allclose(eval_sorted, eval_shuffled, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(train_sorted, train_shuffled, rtol=1e-3)
+
+
+def test_evaluate_snapshots_leaves_the_fitted_detector_untouched(fitted):
+    det, snapshots, X_test, y_test = fitted
+    before = det.score_samples(X_test)
+    g_before = {k: v.clone() for k, v in det.generator_.state_dict().items()}
+    aucs = rp.evaluate_snapshots(det, snapshots, X_test, y_test, seed=0)
+    assert set(aucs) == set(rp.MODES)
+    assert all(len(v) == 3 and all(0.0 <= a <= 1.0 for a in v) for v in aucs.values())
+    # BatchNorm running statistics of the fitted networks are unchanged by the train-mode passes.
+    assert all(torch.equal(g_before[k], v) for k, v in det.generator_.state_dict().items())
+    np.testing.assert_array_equal(det.score_samples(X_test), before)
+    assert not det.generator_.training and not det.discriminator_.training
+
+
+def test_markdown_table_paper_column(monkeypatch):
+    record = dict(
+        ours_last=0.5,
+        per_epoch={mode: [0.4, 0.6, 0.55] for mode in rp.MODES},
+    )
+    records = [{**record, "class": "bird"}, {**record, "class": "car"}]
+    monkeypatch.setattr(rp, "PAPER_AUC", {"cifar10": {}})
+    table = rp.markdown_table(records, "cifar10")
+    assert "| bird | 0.500 | 0.550 | 0.600 | 0.600 | 0.550 | 0.600 | n/a |" in table
+    assert table.splitlines()[-1].endswith("|  |")  # no paper mean without every class's value
+    monkeypatch.setattr(rp, "PAPER_AUC", {"cifar10": {"bird": 0.4, "car": 0.8}})
+    assert rp.markdown_table(records, "cifar10").splitlines()[-1].endswith("| **0.600** |")
