@@ -2,6 +2,7 @@
 
     python benchmarks/reference_protocol.py                      # CIFAR-10, ten classes, cpu preset, 15 epochs
     python benchmarks/reference_protocol.py --classes bird car --epochs 5
+    python benchmarks/reference_protocol.py --replot benchmarks/results/reference_protocol_cifar10_cpu.json
 
 Skip-GANomaly's reference code (github.com/samet-akcay/skip-ganomaly, read in
 ``lib/models/skipganomaly.py`` and ``lib/data/``) evaluates CIFAR-10 in a way
@@ -35,14 +36,16 @@ normals). Training is the same in every column: only the evaluation differs.
 The train-mode passes run on copies, through the detector's private scoring
 hook (``_batch_components``): the library itself offers no way to score with
 batch statistics, on purpose. Writes
-``benchmarks/results/reference_protocol_<dataset>_<preset>.json`` and prints a
-markdown table.
+``benchmarks/results/reference_protocol_<dataset>_<preset>.json`` (and ``.png``,
+the AUC of every epoch in each mode, with matplotlib) and prints a markdown
+table.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import sys
 import time
@@ -162,6 +165,40 @@ def markdown_table(records, dataset: str) -> str:
     return "\n".join(lines)
 
 
+def plot_curves(records, path: str) -> bool:
+    """Test AUC per epoch in each mode (thin: each class; thick: the mean), ours at the last epoch.
+
+    Returns False, saving nothing, when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no figure (pip install 'skgan_ad[plots]')")
+        return False
+    ours_mean = np.mean([r["ours_last"] for r in records])
+    fig, axes = plt.subplots(1, len(MODES), figsize=(4 * len(MODES), 3.4), sharey=True)
+    for ax, mode in zip(axes, MODES, strict=True):
+        curves = np.array([r["per_epoch"][mode] for r in records])
+        epochs = np.arange(1, curves.shape[1] + 1)
+        ax.plot(epochs, curves.T, color="0.75", lw=0.8)
+        ax.plot(epochs, curves.mean(0), color="C0", lw=2.5, label="mean over classes")
+        ax.plot(epochs[-1], ours_mean, "o", color="C3", label="ours (mean), last epoch")
+        ax.axhline(0.5, color="k", lw=0.6, ls=":")
+        ax.set_title(mode)
+        ax.set_xlabel("epoch")
+    axes[0].set_ylabel("test ROC AUC")
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    print(f"figure written to {path}")
+    return True
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=["cifar10", "mnist"], default="cifar10")
@@ -169,7 +206,17 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=15, help="training epochs (paper: 15)")
     parser.add_argument("--classes", nargs="+", help="abnormal classes (names); default all ten")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--replot", metavar="JSON", help="redraw the table and figure of a results file of this script; trains nothing"
+    )
     args = parse_run_arguments(parser, argv)
+    if args.replot:
+        with open(args.replot) as f:
+            result = json.load(f)
+        # The paper column follows PAPER_AUC as it is now; the measured columns come from the file.
+        print(markdown_table(result["records"], args.dataset))
+        plot_curves(result["records"], os.path.splitext(args.replot)[0] + ".png")
+        return
     command = " ".join(["python", "benchmarks/reference_protocol.py", *(sys.argv[1:] if argv is None else argv)])
     preset = PRESETS[args.preset]
     params = {**preset["detector"], "n_epochs": args.epochs}
@@ -197,8 +244,10 @@ def main(argv=None):
     table = markdown_table(records, args.dataset)
     env = environment(args.device)
     print(f"\n{table}\n\nwall time {wall_s / 60:.1f} min; {env}")
+    stem = os.path.join(args.out, f"reference_protocol_{args.dataset}_{args.preset}")
+    plot_curves(records, stem + ".png")
     write_json(
-        os.path.join(args.out, f"reference_protocol_{args.dataset}_{args.preset}.json"),
+        stem + ".json",
         dict(
             command=command,
             preset=args.preset,

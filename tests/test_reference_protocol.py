@@ -1,6 +1,7 @@
 """benchmarks/reference_protocol.py: snapshots, the reference score, and BatchNorm in train mode."""
 
 import copy
+import json
 import sys
 from pathlib import Path
 
@@ -99,3 +100,21 @@ def test_markdown_table_paper_column(monkeypatch):
     assert table.splitlines()[-1].endswith("|  |")  # no paper mean without every class's value
     monkeypatch.setattr(rp, "PAPER_AUC", {"cifar10": {"bird": 0.4, "car": 0.8}})
     assert rp.markdown_table(records, "cifar10").splitlines()[-1].endswith("| **0.600** |")
+
+
+def test_plot_curves_writes_a_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    records = [{"class": c, "ours_last": 0.5, "per_epoch": {mode: [0.4, 0.6, 0.55] for mode in rp.MODES}} for c in "ab"]
+    path = tmp_path / "sub" / "curves.png"
+    assert rp.plot_curves(records, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replot_redraws_table_and_figure_from_a_results_file(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    records = [{"class": "bird", "ours_last": 0.5, "per_epoch": {mode: [0.4, 0.6] for mode in rp.MODES}}]
+    path = tmp_path / "reference_protocol_cifar10_cpu.json"
+    path.write_text(json.dumps({"records": records}))
+    rp.main(["--replot", str(path)])
+    assert "| bird | 0.500 | 0.600 | 0.600 | 0.600 | 0.600 | 0.600 | n/a |" in capsys.readouterr().out
+    assert (tmp_path / "reference_protocol_cifar10_cpu.png").is_file()
