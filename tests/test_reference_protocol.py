@@ -118,3 +118,26 @@ def test_replot_redraws_table_and_figure_from_a_results_file(tmp_path, capsys):
     rp.main(["--replot", str(path)])
     assert "| bird | 0.500 | 0.600 | 0.600 | 0.600 | 0.600 | 0.600 | n/a |" in capsys.readouterr().out
     assert (tmp_path / "reference_protocol_cifar10_cpu.png").is_file()
+
+
+def test_main_end_to_end_on_tiny_idx_files(tmp_path):
+    from .test_datasets import write_idx
+
+    rng = np.random.RandomState(0)
+    mnist = tmp_path / "data" / "mnist"
+    mnist.mkdir(parents=True)
+    for kind, n in [("train", 40), ("t10k", 20)]:
+        labels = np.arange(n, dtype=np.uint8) % 10
+        images = rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
+        write_idx(mnist / f"{kind}-images-idx3-ubyte.gz", images, gz=True)
+        write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
+    out = tmp_path / "results"
+    argv = ["--dataset", "mnist", "--classes", "3", "--epochs", "2", "--device", "cpu"]
+    rp.main([*argv, "--data-root", str(tmp_path / "data"), "--out", str(out)])
+    result = json.loads((out / "reference_protocol_mnist_cpu.json").read_text())
+    (record,) = result["records"]
+    # Leave-one-class-out counts: 36 normal training images; test = 18 normal + 4 + 2 of class 3.
+    assert record["class"] == "3" and record["n_train"] == 36 and record["n_test"] == 24
+    assert all(len(v) == 2 for v in record["per_epoch"].values()) and result["params"]["n_epochs"] == 2
+    assert result["command"].startswith("python benchmarks/reference_protocol.py --dataset mnist")
+    assert "| 3 |" in result["table"]
