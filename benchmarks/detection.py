@@ -3,6 +3,7 @@
     python benchmarks/detection.py --preset cpu --dataset mnist                # ~30 min on 2 cores
     python benchmarks/detection.py --preset cpu --dataset cifar10
     python benchmarks/detection.py --preset paper --dataset cifar10 --device cuda   # full protocol, GPU
+    python benchmarks/detection.py --dataset mnist --merge a.json b.json          # one table of two runs
 
 Protocol: leave-one-class-out as the seed papers define it (train on the normal
 classes' training images; test on their test images plus every image, train
@@ -214,6 +215,20 @@ def parse_run_arguments(parser: argparse.ArgumentParser, argv=None) -> argparse.
     return args
 
 
+def print_merged(paths, dataset: str) -> None:
+    """Print the tables of several results files of the same methods as one."""
+    records = []
+    for path in paths:
+        with open(path) as f:
+            records += json.load(f)["records"]
+    methods = {tuple(r["results"]) for r in records}
+    if len(methods) > 1:
+        raise ValueError(f"the files hold different methods: {sorted(methods)}")
+    classes = list(dict.fromkeys(r["class"] for r in records))
+    print(f"ROC AUC\n{markdown_table(records, classes, dataset)}")
+    print(f"\nrecall at 5 % false positives\n{markdown_table(records, classes, dataset, metric='recall_at_5fpr')}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
@@ -224,7 +239,17 @@ def main(argv=None):
         "--methods", nargs="+", default=list(DEFAULT_METHODS), help="of " + ", ".join([*GAN_METHODS, *BASELINES])
     )
     parser.add_argument("--tag", default="", help="suffix of the results file, to keep runs of other methods apart")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="print one AUC and one recall table for these results files (the same methods on other classes or "
+        "seeds, e.g. a run split in two); trains nothing",
+    )
     args = parse_run_arguments(parser, argv)
+    if args.merge:
+        print_merged(args.merge, args.dataset)
+        return
     command = " ".join(["python", "benchmarks/detection.py", *(sys.argv[1:] if argv is None else argv)])
     preset = PRESETS[args.preset]
 

@@ -54,3 +54,23 @@ def test_detection_benchmark_end_to_end(tmp_path, rng):
     assert "recall at" not in result["table"] and "DenseSkipAttention" in result["recall_table"]
     assert "| 3 |" in result["table"] and "±" in result["table"]
     assert result["environment"]["torch"] and result["command"].startswith("python benchmarks/detection.py")
+
+
+def _results_file(path, records):
+    path.write_text(json.dumps({"records": records}))
+    return str(path)
+
+
+def test_merge_prints_one_table_of_several_runs(tmp_path, capsys):
+    def record(cls, auc):
+        return {"class": cls, "seed": 0, "results": {"A": {"auc": auc, "recall_at_5fpr": auc / 2}}}
+
+    first = _results_file(tmp_path / "a.json", [record("0", 0.6), record("1", 0.8)])
+    second = _results_file(tmp_path / "b.json", [record("2", 0.4)])
+    detection.main(["--dataset", "mnist", "--merge", first, second])
+    out = capsys.readouterr().out
+    assert "| 0 | 0.600 | n/a |" in out and "| 2 | 0.400 | n/a |" in out
+    assert "| **mean** | **0.600** | |" in out and "| **mean** | **0.300** |" in out  # AUC, then recall
+    other = {"class": "3", "seed": 0, "results": {"B": {"auc": 0.5, "recall_at_5fpr": 0.1}}}
+    with pytest.raises(ValueError, match="different methods"):
+        detection.main(["--dataset", "mnist", "--merge", first, _results_file(tmp_path / "c.json", [other])])
