@@ -4,10 +4,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from .test_datasets import write_idx
+from .test_datasets import write_tiny_mnist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import detection  # noqa: E402
@@ -15,14 +14,7 @@ from benchmarks import detection  # noqa: E402
 
 @pytest.mark.slow
 def test_detection_benchmark_end_to_end(tmp_path, rng):
-    mnist = tmp_path / "data" / "mnist"
-    mnist.mkdir(parents=True)
-    for kind, n in [("train", 40), ("t10k", 20)]:
-        labels = np.arange(n, dtype=np.uint8) % 10
-        images = rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
-        images[:, :14] = labels[:, None, None] * 25  # a class-dependent band, so classes differ
-        write_idx(mnist / f"{kind}-images-idx3-ubyte.gz", images, gz=True)
-        write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
+    write_tiny_mnist(tmp_path / "data", rng)
     out = tmp_path / "results"
     detection.main(
         [

@@ -41,6 +41,21 @@ def write_idx(path, array, gz):
     return path
 
 
+def write_tiny_mnist(data_root, rng, n_train=40, n_test=20):
+    """Gzipped MNIST-style IDX files under ``data_root/mnist``, labels 0..9 in turn.
+
+    The top half of each image is a class-dependent grey level, so classes differ.
+    """
+    mnist = data_root / "mnist"
+    mnist.mkdir(parents=True)
+    for kind, n in [("train", n_train), ("t10k", n_test)]:
+        labels = np.arange(n, dtype=np.uint8) % 10
+        images = rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
+        images[:, :14] = labels[:, None, None] * 25
+        write_idx(mnist / f"{kind}-images-idx3-ubyte.gz", images, gz=True)
+        write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
+
+
 # ---------------------------------------------------------------------------
 # IDX
 # ---------------------------------------------------------------------------

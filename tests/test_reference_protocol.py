@@ -12,6 +12,7 @@ import torch
 from skgan_ad import SkipGANomalyDetector
 
 from .conftest import TINY
+from .test_datasets import write_tiny_mnist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import reference_protocol as rp  # noqa: E402
@@ -120,17 +121,8 @@ def test_replot_redraws_table_and_figure_from_a_results_file(tmp_path, capsys):
     assert (tmp_path / "reference_protocol_cifar10_cpu.png").is_file()
 
 
-def test_main_end_to_end_on_tiny_idx_files(tmp_path):
-    from .test_datasets import write_idx
-
-    rng = np.random.RandomState(0)
-    mnist = tmp_path / "data" / "mnist"
-    mnist.mkdir(parents=True)
-    for kind, n in [("train", 40), ("t10k", 20)]:
-        labels = np.arange(n, dtype=np.uint8) % 10
-        images = rng.randint(0, 256, size=(n, 28, 28)).astype(np.uint8)
-        write_idx(mnist / f"{kind}-images-idx3-ubyte.gz", images, gz=True)
-        write_idx(mnist / f"{kind}-labels-idx1-ubyte.gz", labels, gz=True)
+def test_main_end_to_end_on_tiny_idx_files(tmp_path, rng):
+    write_tiny_mnist(tmp_path / "data", rng)
     out = tmp_path / "results"
     argv = ["--dataset", "mnist", "--classes", "3", "--epochs", "2", "--device", "cpu"]
     rp.main([*argv, "--data-root", str(tmp_path / "data"), "--out", str(out)])
