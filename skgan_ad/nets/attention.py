@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .skip_unet import channel_widths, check_power_of_two
+from ._blocks import channel_widths, check_power_of_two
 from .spectral import maybe_spectral_norm
 
 
@@ -59,13 +59,7 @@ class AttentionAugmentedConv2d(nn.Module):
     """
 
     def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int = 3,
-        num_heads: int = 4,
-        dk: int | None = None,
-        dv: int | None = None,
+        self, in_channels: int, out_channels: int, *, kernel_size: int = 3, num_heads: int = 4, dk=None, dv=None
     ) -> None:
         super().__init__()
         if kernel_size % 2 == 0:
@@ -108,6 +102,7 @@ class AttentionDiscriminator(nn.Module):
         self,
         in_channels: int,
         image_size: int,
+        *,
         ndf: int = 64,
         max_mult: int = 8,
         attention: bool = True,
@@ -124,7 +119,7 @@ class AttentionDiscriminator(nn.Module):
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]
         width = widths[-1]
         if attention:
-            block: nn.Module = AttentionAugmentedConv2d(width, width, 3, num_heads=num_heads, dk=dk, dv=dv)
+            block: nn.Module = AttentionAugmentedConv2d(width, width, kernel_size=3, num_heads=num_heads, dk=dk, dv=dv)
         else:
             block = nn.Conv2d(width, width, 3, padding=1)
         layers += [block, nn.LeakyReLU(0.2)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .dcgan import dcgan_feature_stack
+from ._blocks import dcgan_feature_stack
 from .ganomaly import DCGANDecoder, DCGANEncoder
 from .mlp import mlp_decoder, mlp_encoder
 

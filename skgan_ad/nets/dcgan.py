@@ -5,23 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .skip_unet import channel_widths, check_power_of_two
-
-
-def dcgan_feature_stack(
-    in_channels: int, image_size: int, ndf: int = 64, max_mult: int = 8
-) -> tuple[nn.Sequential, int]:
-    """DCGAN's strided convolutions from an image down to 4x4 maps; returns ``(stack, out_channels)``.
-
-    Conv 4x4 stride 2 + LeakyReLU 0.2, then Conv/BatchNorm/LeakyReLU blocks, channels
-    doubling per block up to ``max_mult * ndf``. Shared by the discriminators and encoders.
-    """
-    n_levels = check_power_of_two(image_size, minimum=8) - 2  # stride-2 blocks to reach 4x4
-    widths = channel_widths(ndf, n_levels, max_mult)
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
-    for c_in, c_out in zip(widths[:-1], widths[1:]):
-        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
-    return nn.Sequential(*layers), widths[-1]
+from ._blocks import dcgan_feature_stack
 
 
 class DCGANDiscriminator(nn.Module):

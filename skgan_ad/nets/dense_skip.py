@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .skip_unet import channel_widths, check_power_of_two
+from ._blocks import channel_widths, check_power_of_two
 from .spectral import maybe_spectral_norm
 
 #: Default cap on the number of downsamplings: the nested decoder has ``depth * (depth + 1) / 2``
@@ -42,10 +42,11 @@ class DenseSkipGenerator(nn.Module):
         self,
         in_channels: int,
         image_size: int,
+        *,
+        depth: int | None = None,
         ngf: int = 64,
         max_mult: int = 8,
         out_channels: int | None = None,
-        depth: int | None = None,
         spectral_norm: bool = True,
     ) -> None:
         super().__init__()

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .dcgan import dcgan_feature_stack
+from ._blocks import channel_widths, check_power_of_two, dcgan_feature_stack
 from .mlp import mlp_decoder, mlp_encoder
-from .skip_unet import channel_widths, check_power_of_two
 
 
 class DCGANEncoder(nn.Module):

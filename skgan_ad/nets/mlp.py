@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .skip_unet import skip_connected_forward
+from ._blocks import skip_connected_forward
 
 
 def _check_dims(hidden_dims: Sequence[int]) -> list[int]:

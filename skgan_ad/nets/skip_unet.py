@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
-
-def check_power_of_two(size: int, minimum: int = 4) -> int:
-    """Return ``log2(size)``; raise ``ValueError`` unless ``size`` is a power of two >= ``minimum``."""
-    if size < minimum or size & (size - 1):
-        raise ValueError(f"network input size must be a power of two >= {minimum}, got {size}")
-    return int(math.log2(size))
-
-
-def channel_widths(base: int, n_levels: int, max_mult: int = 8) -> list[int]:
-    """Channels per resolution level: ``base * 2**i``, capped at ``max_mult * base``."""
-    return [base * min(2**i, max_mult) for i in range(n_levels)]
-
-
-def skip_connected_forward(down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks, each after the first fed
-    the concatenation of the matching down block's output and the previous up block's."""
-    skips = []
-    h = x
-    for block in down:
-        h = block(h)
-        skips.append(h)
-    h = skips.pop()
-    for j, block in enumerate(up):
-        if j:
-            h = torch.cat([skips.pop(), h], dim=1)
-        h = block(h)
-    return h
+from ._blocks import channel_widths, check_power_of_two, skip_connected_forward
 
 
 class SkipUNetGenerator(nn.Module):
@@ -51,12 +23,7 @@ class SkipUNetGenerator(nn.Module):
     """
 
     def __init__(
-        self,
-        in_channels: int,
-        image_size: int,
-        ngf: int = 64,
-        max_mult: int = 8,
-        out_channels: int | None = None,
+        self, in_channels: int, image_size: int, ngf: int = 64, max_mult: int = 8, out_channels: int | None = None
     ) -> None:
         super().__init__()
         n_levels = check_power_of_two(image_size)

@@ -1,0 +1,52 @@
+"""Building blocks shared by several networks: size checks, channel widths, the U-Net pass, DCGAN's conv stack."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def check_power_of_two(size: int, minimum: int = 4) -> int:
+    """Return ``log2(size)``; raise ``ValueError`` unless ``size`` is a power of two >= ``minimum``."""
+    if size < minimum or size & (size - 1):
+        raise ValueError(f"network input size must be a power of two >= {minimum}, got {size}")
+    return int(math.log2(size))
+
+
+def channel_widths(base: int, n_levels: int, max_mult: int = 8) -> list[int]:
+    """Channels per resolution level: ``base * 2**i``, capped at ``max_mult * base``."""
+    return [base * min(2**i, max_mult) for i in range(n_levels)]
+
+
+def skip_connected_forward(down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks, each after the first fed
+    the concatenation of the matching down block's output and the previous up block's."""
+    skips = []
+    h = x
+    for block in down:
+        h = block(h)
+        skips.append(h)
+    h = skips.pop()
+    for j, block in enumerate(up):
+        if j:
+            h = torch.cat([skips.pop(), h], dim=1)
+        h = block(h)
+    return h
+
+
+def dcgan_feature_stack(
+    in_channels: int, image_size: int, ndf: int = 64, max_mult: int = 8
+) -> tuple[nn.Sequential, int]:
+    """DCGAN's strided convolutions from an image down to 4x4 maps; returns ``(stack, out_channels)``.
+
+    Conv 4x4 stride 2 + LeakyReLU 0.2, then Conv/BatchNorm/LeakyReLU blocks, channels
+    doubling per block up to ``max_mult * ndf``. Shared by the discriminators and encoders.
+    """
+    n_levels = check_power_of_two(image_size, minimum=8) - 2  # stride-2 blocks to reach 4x4
+    widths = channel_widths(ndf, n_levels, max_mult)
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
+    for c_in, c_out in zip(widths[:-1], widths[1:]):
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
+    return nn.Sequential(*layers), widths[-1]
