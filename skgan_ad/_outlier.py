@@ -1,19 +1,61 @@
-"""What every outlier estimator of the package shares: the sign conventions, a clean fit, the held-out split.
+"""What every outlier estimator of the package shares: sign conventions, a clean fit, thresholds, seeds, maps.
 
-:class:`AnomalyScoreMixin` derives ``score_samples``, ``decision_function``
-and ``predict`` from an estimator's ``anomaly_score`` and ``offset_``, and
-gives it a ``fit`` that leaves no half-fitted state behind.
+One private module used by the detectors (``base.py``), :class:`~skgan_ad.PatchDetector`,
+:class:`~skgan_ad.model_selection.ScoreCombiner` and :mod:`skgan_ad.metrics` alike:
+
+* :func:`estimator_params` and :func:`param` declare an estimator's parameters
+  (default and constraints side by side) and make its ``__init__``;
+* :class:`AnomalyScoreMixin` derives ``score_samples``, ``decision_function``
+  and ``predict`` from an estimator's ``anomaly_score`` and ``offset_``, and
+  gives it a ``fit`` that leaves no half-fitted state behind;
+* :func:`anomaly_scores` reads any outlier detector's scores as "higher = more abnormal";
+* :func:`holdout_split`, :func:`threshold_at` and :func:`draw_seed`: the held-out
+  normals, the ``offset_`` taken on them, and the seeds handed down from ``random_state``;
+* :func:`check_sigma` and :func:`smooth_maps`: the Gaussian smoothing of anomaly maps.
 """
 
 from __future__ import annotations
 
+from dataclasses import MISSING, dataclass, field, fields
+from numbers import Real
+
 import numpy as np
+from scipy.ndimage import gaussian_filter
+from sklearn.pipeline import Pipeline
+
+
+def param(default=MISSING, *constraints, positional: bool = False):
+    """Declare an estimator parameter: its default and its scikit-learn constraints, in one place.
+
+    Used as ``w_con: float = param(40.0, NON_NEGATIVE)`` in a class decorated
+    with :func:`estimator_params`. ``positional=True`` makes it positional
+    (meta-estimators' ``estimator``); without a default it is then required.
+    """
+    return field(default=default, kw_only=not positional, metadata={"constraints": list(constraints)})
+
+
+def estimator_params(cls):
+    """Class decorator: ``__init__`` and ``_parameter_constraints`` from the declared parameters.
+
+    A keyword-only dataclass ``__init__`` is exactly scikit-learn's contract
+    (no logic, every parameter stored under its own name, the defaults in the
+    signature for ``get_params`` and ``clone``); ``eq`` and ``repr`` stay
+    scikit-learn's. A parameter declared with :func:`param` brings its
+    constraints; one redeclared with a plain default (a subclass changing a
+    default) keeps the constraints it inherited.
+    """
+    cls = dataclass(eq=False, repr=False, kw_only=True)(cls)
+    inherited = getattr(cls, "_parameter_constraints", {})
+    cls._parameter_constraints = {
+        f.name: f.metadata["constraints"] if "constraints" in f.metadata else inherited[f.name] for f in fields(cls)
+    }
+    return cls
 
 
 class AnomalyScoreMixin:
     """scikit-learn's outlier API from ``anomaly_score(X)`` (higher = more abnormal) and ``offset_``.
 
-    Subclasses implement ``anomaly_score`` and, to use :meth:`_fit_cleanly`, ``_fit(X)``.
+    Subclasses implement ``anomaly_score`` and, to use :meth:`_fit_cleanly`, ``_fit(X, y)``.
     """
 
     def score_samples(self, X) -> np.ndarray:
@@ -28,16 +70,52 @@ class AnomalyScoreMixin:
         """Return -1 for outliers and +1 for inliers."""
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
-    def _fit_cleanly(self, X):
-        """Validate the parameters and run ``_fit(X)``; a failed fit leaves an unfitted estimator."""
+    def fit(self, X, y=None):
+        """Fit on ``X``, taken to be normal samples; ``y`` is ignored unless the class docstring says otherwise.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit_cleanly(X, y)
+
+    def _fit_cleanly(self, X, y=None):
+        """Validate the parameters and run ``_fit(X, y)``; a failed fit leaves an unfitted estimator.
+
+        Fitted state left by an earlier ``fit`` is removed first, so a refit
+        never mixes attributes of two fits.
+        """
         self._validate_params()
+        self._forget_fit()
         try:
-            self._fit(X)
+            self._fit(X, y)
         except BaseException:
-            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, key)
+            self._forget_fit()
             raise
         return self
+
+    def _forget_fit(self) -> None:
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, key)
+
+
+def anomaly_scores(estimator, X) -> np.ndarray:
+    """Higher = more abnormal, float64: ``anomaly_score`` where the detector has it, else ``-score_samples``.
+
+    A :class:`~sklearn.pipeline.Pipeline` has no ``anomaly_score`` of its own:
+    its transformers run first, then its final step is asked.
+    """
+    if hasattr(estimator, "anomaly_score"):
+        return np.asarray(estimator.anomaly_score(X), dtype=np.float64)
+    if isinstance(estimator, Pipeline) and hasattr(estimator.steps[-1][1], "anomaly_score"):
+        Xt = X
+        for _, step in estimator.steps[:-1]:
+            if step is not None and not (isinstance(step, str) and step == "passthrough"):
+                Xt = step.transform(Xt)
+        return np.asarray(estimator.steps[-1][1].anomaly_score(Xt), dtype=np.float64)
+    if hasattr(estimator, "score_samples"):
+        return -np.asarray(estimator.score_samples(X), dtype=np.float64)
+    raise TypeError(f"{type(estimator).__name__} has neither anomaly_score nor score_samples; cannot rank anomalies")
 
 
 def holdout_split(rows: np.ndarray, fraction: float, rng: np.random.RandomState):
@@ -52,3 +130,34 @@ def holdout_split(rows: np.ndarray, fraction: float, rng: np.random.RandomState)
         return rows, rows
     order = rng.permutation(n)
     return rows[np.sort(order[n_valid:])], rows[np.sort(order[:n_valid])]
+
+
+def threshold_at(calibration_scores: np.ndarray, contamination: float) -> float:
+    """``offset_``: the ``contamination`` quantile of the ``score_samples`` of held-out normals.
+
+    ``predict`` then flags about ``contamination`` of new normal samples.
+    """
+    return float(np.percentile(calibration_scores, 100.0 * contamination))
+
+
+def draw_seed(rng: np.random.RandomState) -> int:
+    """One int32 seed from ``rng``, for a torch generator or an inner estimator's ``random_state``."""
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def check_sigma(sigma) -> float:
+    """Validate the smoothing width of an anomaly map (before any work is done)."""
+    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not sigma >= 0:
+        raise ValueError(f"sigma must be a non-negative number, got {sigma!r}")
+    return float(sigma)
+
+
+def smooth_maps(maps: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-smooth each ``(H, W)`` map of ``(n, H, W)`` maps; ``sigma=0`` returns them as they are.
+
+    Smoothing suppresses one-pixel reconstruction noise so that coherent
+    defects stand out; borders repeat the edge value ("nearest").
+    """
+    if check_sigma(sigma) == 0:
+        return maps
+    return gaussian_filter(maps, sigma=(0, sigma, sigma), mode="nearest")

@@ -1,4 +1,8 @@
-"""The training engine: alternating generator / discriminator updates on skorch.
+"""The training engine: building the networks and alternating generator / discriminator updates on skorch.
+
+:func:`fit_networks` is what a detector's ``fit`` calls: it builds the
+networks through the detector's hooks, initialises them from the detector's
+seed, and trains them with :class:`GANTrainer` (cached with ``memory=``).
 
 ``GANTrainer`` is a private :class:`skorch.NeuralNet` with two modules
 (``module_`` is the generator, ``discriminator_``) and two optimizers
@@ -11,12 +15,134 @@ parameter passes through. What is trained for comes from a
 
 from __future__ import annotations
 
+import copy
+import inspect
+import os
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import torch
+from sklearn.base import clone
+from sklearn.utils.validation import check_memory
 from skorch import NeuralNet
+from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
+from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator, to_device
+
+from ._preprocessing import Geometry, fit_scaling
+from .nets import init_weights_
+
+# Adam betas of every seed paper (DCGAN's).
+ADAM_BETAS = (0.5, 0.999)
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is checked."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested, but CUDA is not available; use device='auto' or 'cpu'")
+    return resolved
+
+
+def fit_networks(detector, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
+    """Train ``detector``'s networks on ``train_rows`` (validation loss on ``valid_rows``, may be None).
+
+    Training is a pure function of the training parameters, the seed and the
+    data; with the detector's ``memory`` it is cached on exactly those, so a
+    grid over scoring parameters (``lambda_score``, ``contamination``, ...)
+    trains each network once. Returns the networks, the history and the input
+    scaling.
+    """
+    memory = detector.memory
+    memory = os.fspath(memory) if isinstance(memory, os.PathLike) else memory
+    train = check_memory(memory).cache(_train_networks, ignore=["verbose"])
+    spec = _training_spec(detector)
+    return train(spec, train_rows, valid_rows, image_shape, value_range, seed, detector.verbose)
+
+
+def _training_spec(detector):
+    """A copy of ``detector`` holding only what decides training: the cache key.
+
+    Scoring-only parameters are reset to their defaults and the seed is
+    passed separately, so neither splits the cache.
+    """
+    signature = inspect.signature(type(detector).__init__)
+    defaults = {name: signature.parameters[name].default for name in detector._scoring_params}
+    return clone(detector).set_params(**defaults, random_state=None)
+
+
+def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed: int, verbose) -> dict:
+    """Build, initialise and train the networks; module-level so ``joblib.Memory`` can cache it."""
+    device = resolve_device(spec.device)
+    torch_rng = torch.Generator().manual_seed(seed)
+    geometry = Geometry(train_rows.shape[1], image_shape)
+    shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
+    x_train = geometry.to_network(train_rows, shift, scale)
+    x_valid = None if valid_rows is None else geometry.to_network(valid_rows, shift, scale)
+
+    # Module constructors draw default weights from the global RNG; fork it so
+    # the user's global random state is left exactly as it was.
+    with torch.random.fork_rng(devices=[]):
+        generator, discriminator = spec._build_networks(geometry)
+    init = partial(init_weights_, generator=torch_rng)
+    init(generator)
+    init(discriminator)
+
+    objective = spec._build_objective(geometry)
+    objective.noise_generator = torch_rng
+    trainer = GANTrainer(
+        module=generator,
+        criterion=objective,
+        discriminator=discriminator,
+        optimizer=torch.optim.Adam,
+        optimizer_discriminator=torch.optim.Adam,
+        lr=spec.lr,
+        optimizer__betas=ADAM_BETAS,
+        optimizer_discriminator__betas=ADAM_BETAS,
+        discriminator_reinit=init,
+        trim_fraction=spec.trim_fraction,
+        trim_warmup=spec.trim_warmup,
+        max_epochs=spec.n_epochs,
+        batch_size=spec.batch_size,
+        iterator_train=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch_rng,
+        iterator_valid=TensorBatchIterator,
+        train_split=None if x_valid is None else predefined_split(Dataset(x_valid.to(device))),
+        callbacks=_trainer_callbacks(spec.callbacks, verbose),
+        device=device,
+        verbose=verbose,
+    )
+    # Dropout (and any other layer that draws at train time) uses the global RNG:
+    # seed it from the detector's seed inside a fork, so training is reproducible
+    # and the caller's random state is left as it was.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        trainer.fit(x_train.to(device), None)
+    return {
+        "generator": trainer.module_,
+        "discriminator": trainer.discriminator_,
+        "history": trainer.history,
+        "shift": shift,
+        "scale": scale,
+        "device": str(device),
+    }
+
+
+def _trainer_callbacks(callbacks, verbose) -> list:
+    # Deep copies: skorch initialises and mutates callbacks, and the detector's
+    # parameter must stay as the user gave it (scikit-learn's clone contract).
+    callbacks = copy.deepcopy(list(callbacks or []))
+    if verbose and verbose > 1:
+        callbacks.append(("progress_bar", ProgressBar()))
+    return callbacks
+
 
 # Per-batch history keys that skorch itself aggregates per epoch.
 _SKORCH_BATCH_KEYS = {"train_loss", "valid_loss", "train_batch_size", "valid_batch_size"}
@@ -131,18 +257,14 @@ class GANTrainer(NeuralNet):
         self.optimizer_.zero_grad(set_to_none=True)
         g_loss, logs, fake = self.criterion_.generator_loss(generator, discriminator, x)
         g_loss.backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(generator.named_parameters()),
-            batch=batch,
-            training=True,
-        )
+        self._notify_grad_computed(generator, batch)
         self.optimizer_.step()
 
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
         fake = _detach(fake)
         d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake)
         d_loss.backward()
+        self._notify_grad_computed(discriminator, batch)
         self.optimizer_discriminator_.step()
 
         d_value = d_loss.item()
@@ -151,6 +273,16 @@ class GANTrainer(NeuralNet):
             self.discriminator_reinit(discriminator)
         self._record_batch("train", {**logs, **d_logs, "d_loss": d_value, "d_reinit": float(reinit)})
         return {"loss": g_loss.detach(), "y_pred": fake}
+
+    def _notify_grad_computed(self, module, batch) -> None:
+        """``on_grad_computed`` for one network's fresh gradients, before its optimizer steps.
+
+        Called once for the generator and once for the discriminator, so
+        gradient callbacks (skorch's ``GradientNormClipping``, logging) act on both.
+        """
+        self.notify(
+            "on_grad_computed", named_parameters=TeeGenerator(module.named_parameters()), batch=batch, training=True
+        )
 
     def validation_step(self, batch, **fit_params):
         x = to_device(batch[0], self.device)

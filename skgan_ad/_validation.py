@@ -21,13 +21,60 @@ number of features.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions  # noqa: F401  (re-exported)
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions  # noqa: F401  (re-exported)
 from sklearn.utils.validation import validate_data
 
-__all__ = ["HasMethods", "Interval", "InputLayout", "StrOptions", "check_image_shape", "validate_input"]
+__all__ = [
+    "CONTAMINATION",
+    "FRACTION",
+    "NON_NEGATIVE",
+    "NON_NEGATIVE_INT",
+    "POSITIVE",
+    "POSITIVE_INT",
+    "UNIT_INTERVAL",
+    "HasMethods",
+    "InputLayout",
+    "Interval",
+    "PositiveIntTuple",
+    "StrOptions",
+    "check_image_shape",
+    "validate_input",
+]
+
+
+# The constraints most parameters use (scikit-learn's ``_parameter_constraints`` vocabulary).
+NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+POSITIVE = Interval(Real, 0, None, closed="neither")
+POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+UNIT_INTERVAL = Interval(Real, 0, 1, closed="both")
+FRACTION = Interval(Real, 0, 1, closed="left")
+CONTAMINATION = Interval(Real, 0, 0.5, closed="right")
+
+
+class PositiveIntTuple(Options):
+    """Parameter constraint: a non-empty tuple or list of positive ints (layer widths such as ``hidden_dims``).
+
+    scikit-learn's ``_parameter_constraints`` accepts only its own constraint
+    classes, so this one subclasses ``Options`` and replaces its test.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(tuple, set())
+
+    def is_satisfied_by(self, val) -> bool:
+        return (
+            isinstance(val, (tuple, list))
+            and len(val) > 0
+            and all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in val)
+        )
+
+    def __str__(self) -> str:
+        return "a non-empty tuple of positive ints"
 
 
 @dataclass(frozen=True)

@@ -1,105 +1,220 @@
 """``BaseGANDetector``: the scikit-learn contract every detector shares.
 
-A detector subclasses it and fills in three hooks:
+A detector declares its own parameters with ``param(default, *constraints)``
+(the shared ones are declared here once) and fills in hooks:
 
 * ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
 * ``_build_objective(geometry)`` -> a :class:`skgan_ad.losses.GANObjective`;
-* ``_batch_components(generator, discriminator, x)`` -> per-sample score parts for a network batch,
-  and ``_component_weights()`` -> how the standardised parts are mixed.
+* ``_batch_components(generator, discriminator, x, geometry)`` -> the per-sample
+  score parts of a network batch, named from :data:`SCORE_PARTS`.
 
-Everything else lives here once: input validation, scaling and padding, the
-held-out split, training through :class:`skgan_ad._training.GANTrainer`,
-score standardisation, ``offset_``, batching at scoring time, devices and
-pickling.
+Everything else lives here once: parameter validation, input validation,
+the held-out split, score standardisation and weighting, ``offset_``,
+batching at scoring time, devices and pickling. Building and training the
+networks is the training engine's (:func:`skgan_ad._training.train_networks`).
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 import os
+import textwrap
 from abc import ABCMeta, abstractmethod
-from functools import partial
-from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter
-from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, check_memory
-from skorch.callbacks import ProgressBar
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
+from sklearn.utils.validation import check_is_fitted
 
-from ._outlier import AnomalyScoreMixin, holdout_split
-from ._preprocessing import Geometry, fit_scaling
-from ._training import GANTrainer, TensorBatchIterator
-from ._validation import HasMethods, Interval, check_image_shape, validate_input
-from .nets import init_weights_
+from ._outlier import (
+    AnomalyScoreMixin,
+    check_sigma,
+    draw_seed,
+    estimator_params,
+    holdout_split,
+    param,
+    smooth_maps,
+    threshold_at,
+)
+from ._preprocessing import Geometry
+from ._training import fit_networks, resolve_device
+from ._validation import (
+    CONTAMINATION,
+    FRACTION,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    UNIT_INTERVAL,
+    HasMethods,
+    PositiveIntTuple,
+    check_image_shape,
+    validate_input,
+)
 
-# Adam betas of every seed paper (DCGAN's).
-ADAM_BETAS = (0.5, 0.999)
+__all__ = ["SCORE_PARTS", "BaseGANDetector", "resolve_device"]
+
+#: The one vocabulary of score parts: every detector's ``score_components(X)`` keys come from here.
+SCORE_PARTS = {
+    "residual": "input-space error between x and its reconstruction G(x)",
+    "feature": "distance between the discriminator's features of x and of G(x)",
+    "latent": "mismatch between an encoder's latent code of x and of G(x)",
+    "latent_norm": "distance of x's latent code from the typical set of the N(0, I) prior",
+    "discriminator": "the discriminator's cross-entropy of x against the label 'real' (disc_term='ce')",
+}
+
+# numpydoc text of the parameters every detector shares, pulled into each detector's docstring
+# where it writes ``{shared_parameters}`` (and ``{shared_attributes}`` for the fitted state).
+_SHARED_PARAMETERS = """\
+n_epochs : int, default=15
+    Training epochs (the seed papers' 15).
+batch_size : int, default=64
+    Mini-batch size for training and scoring (the papers' 64).
+lr : float, default=2e-4
+    Adam learning rate of both networks (betas 0.5, 0.999). Skip-GANomaly's
+    paper states 2e-3, its reference code uses 2e-4, which trains stably.
+lambda_score : float in [0, 1]
+    Share of the ``residual`` part in the anomaly score; ``1 - lambda_score``
+    is the share of the detector's other learned part (see Notes). Both
+    parts are standardised on held-out normals first, so the weight means
+    what it says. Changing it needs no retraining.
+contamination : float in (0, 0.5], default=0.1
+    Share of normal data to flag: ``offset_`` is this quantile of the
+    held-out normal scores, so it is the false-positive rate accepted.
+validation_fraction : float in [0, 1), default=0.1
+    Share of the training data held out (at least one sample) for the
+    validation loss, the score statistics and ``offset_``. With 0 the
+    training data are reused, which makes ``offset_`` optimistic.
+trim_fraction : float in [0, 1), default=0.0
+    For training data that may hold anomalies: after ``trim_warmup``
+    epochs, each epoch leaves out this share of the training samples with
+    the highest training loss (the likeliest anomalies); the indices left
+    out are in ``history_[:, "train_dropped"]``. 0 uses every sample.
+trim_warmup : int, default=2
+    Epochs on all samples before trimming starts.
+image_shape : tuple (C, H, W) or None, default=None
+    Shape of one image when ``X`` holds flattened images; also settles an
+    ambiguous 4-D layout. None with 2-D ``X`` means tabular data.
+ngf, ndf : int, default=64
+    Base widths of the image generator and discriminator (channels of the
+    first level, doubled per level up to 8x).
+hidden_dims : tuple of positive int
+    Layer widths of the tabular (fully connected) networks.
+device : str or torch.device, default="auto"
+    "auto" trains on CUDA when available, else the CPU.
+random_state : int, RandomState instance or None, default=None
+    Seeds weight initialisation, the held-out split, shuffling and every
+    random draw of training (through local generators; global random states
+    are not touched). On the CPU the same value gives the same scores, bit
+    for bit.
+verbose : int, default=0
+    0 silent, 1 a table line per epoch, 2 also a progress bar per epoch.
+callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+    Passed to the skorch training engine, e.g.
+    ``EarlyStopping(monitor="valid_loss")`` or ``Checkpoint(...)``.
+memory : str, path, joblib.Memory or None, default=None
+    Caches trained networks (like ``Pipeline(memory=...)``), keyed on the
+    training parameters, the seed and the data. Parameters that only change
+    scoring (``lambda_score``, ``contamination``, ...) are not part of the
+    key, so a grid search over them trains each network once."""
+
+_SHARED_ATTRIBUTES = """\
+generator_, discriminator_ : torch.nn.Module
+    The trained networks, in eval mode.
+offset_ : float
+    ``decision_function = score_samples - offset_``.
+component_stats_ : dict
+    ``{part: (mean, std)}`` of each score part on held-out normals.
+calibration_scores_ : ndarray of shape (n_held_out,)
+    ``score_samples`` of the held-out normals (the training rows when
+    ``validation_fraction=0``); ``offset_`` is their ``contamination`` quantile.
+history_ : skorch.History
+    Per-epoch losses (``train_loss``, ``valid_loss``, each loss term, ...).
+n_iter_ : int
+    Epochs run.
+image_shape_ : tuple or None
+    (C, H, W) of the training images; None for tabular data.
+input_shift_, input_scale_ : float or ndarray
+    Scaling of the inputs to the networks' range.
+n_features_in_ : int
+    Number of features (pixels times channels for images) seen in ``fit``.
+feature_names_in_ : ndarray, only with DataFrame input
+device_ : str
+    Device the networks were trained on."""
 
 
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is checked."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested, but CUDA is not available; use device='auto' or 'cpu'")
-    return resolved
+def _numpydoc_entries(text: str) -> list[tuple[set[str], str]]:
+    """Split numpydoc parameter text into ``(names, entry text)``; an entry starts at an unindented line."""
+    entries: list[tuple[set[str], str]] = []
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            names = {name.strip() for name in line.split(" : ")[0].split(",")}
+            entries.append((names, line))
+        else:
+            entries[-1] = (entries[-1][0], entries[-1][1] + "\n" + line)
+    return entries
 
 
-def _first_rows(out, n: int):
-    """The first ``n`` rows of a tensor, array or dict of them (drops batch padding)."""
-    if isinstance(out, dict):
-        return {key: value[:n] for key, value in out.items()}
-    return out[:n]
+def _fill_docstring(doc: str | None) -> str | None:
+    """Put the shared parameter and attribute text where a docstring asks for it, at its indentation.
+
+    A shared entry whose names the docstring already documents itself (a
+    detector-specific default or meaning) is left out, so nothing is listed twice.
+    """
+    if not doc:
+        return doc
+    for marker, text in (("{shared_parameters}", _SHARED_PARAMETERS), ("{shared_attributes}", _SHARED_ATTRIBUTES)):
+        for line in doc.splitlines():
+            if line.strip() != marker:
+                continue
+            indent = line[: len(line) - len(line.lstrip())]
+            documented = {
+                name.strip()
+                for own in doc.splitlines()
+                if own.startswith(indent) and own[len(indent) : len(indent) + 1].isalpha() and " : " in own
+                for name in own.strip().split(" : ")[0].split(",")
+            }
+            kept = [entry for names, entry in _numpydoc_entries(text) if not names <= documented]
+            doc = doc.replace(line, textwrap.indent("\n".join(kept), indent))
+    return doc
 
 
-def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed: int, verbose) -> dict:
-    """Module-level so ``joblib.Memory`` can cache it, keyed on every argument but ``verbose``."""
-    return spec.set_params(verbose=verbose)._train(train_rows, valid_rows, image_shape, value_range, seed)
-
-
+@estimator_params
 class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN detectors; not for direct use.
 
-    Subclasses define ``__init__`` with all their parameters (those listed
-    in ``_parameter_constraints`` here at least) and the hooks above.
+    Subclasses are decorated with :func:`~skgan_ad._outlier.estimator_params`,
+    declare their own parameters with :func:`~skgan_ad._outlier.param`
+    (default and constraints; a plain annotated default overrides a shared
+    default and keeps its constraints) and implement the hooks above.
+    ``fit(X)`` trains on ``X``, taken to be normal samples (``y`` is ignored).
     """
 
-    _parameter_constraints: dict = {
-        "n_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "image_shape": [tuple, list, None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, tuple, None],
-        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "trim_fraction": [Interval(Real, 0, 1, closed="left")],
-        "trim_warmup": [Interval(Integral, 0, None, closed="left")],
-    }
-
-    # Constraints of the network-width parameters every detector with U-Net/DCGAN/MLP networks shares.
-    _width_constraints: dict = {
-        "ngf": [Interval(Integral, 1, None, closed="left")],
-        "ndf": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": [tuple, list],
-    }
+    n_epochs: int = param(15, POSITIVE_INT)
+    batch_size: int = param(64, POSITIVE_INT)
+    lr: float = param(2e-4, POSITIVE)
+    lambda_score: float = param(0.9, UNIT_INTERVAL)
+    contamination: float = param(0.1, CONTAMINATION)
+    validation_fraction: float = param(0.1, FRACTION)
+    trim_fraction: float = param(0.0, FRACTION)
+    trim_warmup: int = param(2, NON_NEGATIVE_INT)
+    image_shape: tuple | None = param(None, tuple, list, None)
+    ngf: int = param(64, POSITIVE_INT)
+    ndf: int = param(64, POSITIVE_INT)
+    hidden_dims: tuple = param((64, 32), PositiveIntTuple())
+    device: str | torch.device = param("auto", str, torch.device)
+    random_state: int | np.random.RandomState | None = param(None, "random_state")
+    verbose: int = param(0, "verbose")
+    callbacks: list | tuple | None = param(None, list, tuple, None)
+    memory: str | os.PathLike | None = param(None, None, str, os.PathLike, HasMethods(["cache"]))
 
     # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
-    # left out of the training cache's key.
-    _scoring_params: frozenset = frozenset({"contamination", "memory", "verbose"})
+    # left out of the training cache's key. Detectors add their own score parameters.
+    _scoring_params = frozenset({"lambda_score", "contamination", "memory", "verbose"})
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _fill_docstring(cls.__doc__)
 
     # -- hooks ---------------------------------------------------------------------
     @abstractmethod
@@ -111,55 +226,33 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         """Return the :class:`~skgan_ad.losses.GANObjective` to train with on data of this geometry."""
 
     @abstractmethod
-    def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-sample score parts (higher = more abnormal) of one network batch (eval mode, no grad)."""
+    def _batch_components(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> dict:
+        """Per-sample score parts (higher = more abnormal) of one network batch (eval mode, no grad).
 
-    @abstractmethod
-    def _component_weights(self) -> dict[str, float]:
-        """Weight of each standardised part in the anomaly score."""
+        Keys come from :data:`SCORE_PARTS`; ``geometry.crop`` restricts image
+        tensors to the original pixels.
+        """
+
+    def _generate(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> torch.Tensor:
+        """G(x) for :meth:`reconstruct` and :meth:`anomaly_map`; override when G returns more than images."""
+        return generator(x)
 
     def _latent_size(self, geometry: Geometry) -> int:
         """Latent size of the detectors with an ``nz`` parameter: ``nz`` for images; for rows at most
         the narrowest hidden width, so the code is a bottleneck."""
         return self.nz if geometry.is_image else min(self.nz, int(self.hidden_dims[-1]))
 
-    def _generate(self, generator, discriminator, x: torch.Tensor) -> torch.Tensor:
-        """G(x) for :meth:`reconstruct` and :meth:`anomaly_map`; override when G returns more than images."""
-        return generator(x)
-
     # -- fitting -------------------------------------------------------------------
-    def fit(self, X, y=None):
-        """Train on ``X``, taken to be normal samples.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n, H, W), (n, C, H, W) or (n, H, W, C)
-            Normal training data; see the class docstring for image layouts.
-        y : ignored
-            Present for API consistency.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_cleanly(X)
-
-    def _fit(self, X) -> None:
+    def _fit(self, X, y=None) -> None:
         image_shape = check_image_shape(self.image_shape)
         rows, _, image_shape, value_range = validate_input(self, X, reset=True, image_shape=image_shape)
         resolve_device(self.device)  # fail before any work on a device that is not there
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        train_rows, reference_rows = self._holdout_split(rows, rng)
+        seed = draw_seed(rng)
+        train_rows, reference_rows = holdout_split(rows, self.validation_fraction, rng)
         valid_rows = None if reference_rows is train_rows else reference_rows
 
-        # Training is a pure function of the training parameters, the seed and the
-        # data; with ``memory`` it is cached on exactly those, so a grid over scoring
-        # parameters (lambda_score, contamination) trains each network once.
-        memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
-        train = check_memory(memory).cache(_train_networks, ignore=["verbose"])
-        trained = train(self._training_spec(), train_rows, valid_rows, image_shape, value_range, seed, self.verbose)
-
+        trained = fit_networks(self, train_rows, valid_rows, image_shape, value_range, seed)
         self.image_shape_ = image_shape
         self.input_shift_, self.input_scale_ = trained["shift"], trained["scale"]
         self.device_ = trained["device"]
@@ -177,121 +270,40 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         }
         # score_samples of the held-out normals: offset_ and conformal p-values come from them.
         self.calibration_scores_ = -self._combine(raw)
-        self.offset_ = float(np.percentile(self.calibration_scores_, 100.0 * self.contamination))
-
-    def _training_spec(self) -> BaseGANDetector:
-        """A copy of ``self`` holding only what decides training: the cache key.
-
-        Scoring-only parameters are reset to their defaults and the seed is
-        passed separately, so neither splits the cache.
-        """
-        signature = inspect.signature(type(self).__init__)
-        defaults = {name: signature.parameters[name].default for name in self._scoring_params}
-        return clone(self).set_params(**defaults, random_state=None)
-
-    def _train(self, train_rows, valid_rows, image_shape, value_range, seed: int) -> dict:
-        """Build, initialise and train the networks; return what ``fit`` keeps of them."""
-        device = resolve_device(self.device)
-        torch_rng = torch.Generator().manual_seed(seed)
-        geometry = Geometry(train_rows.shape[1], image_shape)
-        shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
-        x_train = geometry.to_network(train_rows, shift, scale)
-        x_valid = None if valid_rows is None else geometry.to_network(valid_rows, shift, scale)
-
-        # Module constructors draw default weights from the global RNG; fork it so
-        # the user's global random state is left exactly as it was.
-        with torch.random.fork_rng(devices=[]):
-            generator, discriminator = self._build_networks(geometry)
-        init = partial(init_weights_, generator=torch_rng)
-        init(generator)
-        init(discriminator)
-
-        objective = self._build_objective(geometry)
-        objective.noise_generator = torch_rng
-        trainer = GANTrainer(
-            module=generator,
-            criterion=objective,
-            discriminator=discriminator,
-            optimizer=torch.optim.Adam,
-            optimizer_discriminator=torch.optim.Adam,
-            lr=self.lr,
-            optimizer__betas=ADAM_BETAS,
-            optimizer_discriminator__betas=ADAM_BETAS,
-            discriminator_reinit=init,
-            trim_fraction=self.trim_fraction,
-            trim_warmup=self.trim_warmup,
-            max_epochs=self.n_epochs,
-            batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch_rng,
-            iterator_valid=TensorBatchIterator,
-            train_split=None if x_valid is None else predefined_split(Dataset(x_valid.to(device))),
-            callbacks=self._trainer_callbacks(),
-            device=device,
-            verbose=self.verbose,
-        )
-        # Dropout (and any other layer that draws at train time) uses the global RNG:
-        # seed it from the detector's seed inside a fork, so training is reproducible
-        # and the caller's random state is left as it was.
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            trainer.fit(x_train.to(device), None)
-        return {
-            "generator": trainer.module_,
-            "discriminator": trainer.discriminator_,
-            "history": trainer.history,
-            "shift": shift,
-            "scale": scale,
-            "device": str(device),
-        }
-
-    def _holdout_split(self, rows: np.ndarray, rng: np.random.RandomState):
-        """Split off ``validation_fraction`` of the rows (at least one, leaving one to train on).
-
-        With ``validation_fraction=0`` the training rows serve as the reference
-        set too, which makes ``offset_`` optimistic.
-        """
-        return holdout_split(rows, self.validation_fraction, rng)
-
-    def _trainer_callbacks(self) -> list:
-        # Deep copies: skorch initialises and mutates callbacks, and the
-        # parameter must stay as the user gave it (scikit-learn's clone contract).
-        callbacks = copy.deepcopy(list(self.callbacks or []))
-        if self.verbose and self.verbose > 1:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        self.offset_ = threshold_at(self.calibration_scores_, self.contamination)
 
     # -- scoring ---------------------------------------------------------------------
     def anomaly_score(self, X) -> np.ndarray:
         """The paper's A(x), float64: higher is more abnormal.
 
-        ``A(x) = sum_k w_k (c_k(x) - mean_k) / std_k`` over the parts of
-        :meth:`score_components`, with means and standard deviations taken at
-        fit time on held-out normals, so no other sample affects a score.
+        ``A(x) = lambda_score * r(x) + (1 - lambda_score) * o(x) [+ latent_norm_weight * n(x)]``
+        with ``r`` the standardised ``residual`` part, ``o`` the detector's other
+        part and ``n`` the latent-norm part where the detector has one; each
+        part is centred and scaled by its mean and standard deviation on
+        held-out normals at fit time, so no other sample affects a score.
         """
         return self._combine(self.score_components(X))
 
     def score_components(self, X, standardize: bool = False) -> dict[str, np.ndarray]:
         """The parts of the anomaly score before weighting, float64 arrays of shape (n,).
 
+        Keys come from one vocabulary (:data:`skgan_ad.base.SCORE_PARTS`):
+        ``residual``, ``feature``, ``latent``, ``latent_norm``, ``discriminator``.
         With ``standardize=True`` each part is centred and scaled by its
         held-out normal statistics, as it enters :meth:`anomaly_score`.
         """
         raw = self._raw_components(self._validate(X)[0])
         if not standardize:
             return raw
-        stats = self.component_stats_
-        return {name: (values - stats[name][0]) / stats[name][1] for name, values in raw.items()}
+        return {name: (values - mean) / std for name, values, mean, std in self._standardise(raw)}
 
     def reconstruct(self, X) -> np.ndarray:
         """G(x), shaped like ``X`` and in its own scale (float64)."""
         rows, layout = self._validate(X)
-        geometry = self._geometry()
         parts = self._map_batches(
             rows,
-            lambda generator, discriminator, x: geometry.to_rows(
-                self._generate(generator, discriminator, x), self.input_shift_, self.input_scale_
+            lambda generator, discriminator, x, geometry: geometry.to_rows(
+                self._generate(generator, discriminator, x, geometry), self.input_shift_, self.input_scale_
             ),
         )
         return layout.restore(np.concatenate(parts), self.image_shape_)
@@ -313,22 +325,19 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             At the input's resolution (padding cropped off), in the network's
             [-1, 1] pixel scale, so maps of different images compare directly.
         """
-        if not isinstance(sigma, Real) or not sigma >= 0:
-            raise ValueError(f"sigma must be a non-negative number, got {sigma!r}")
+        check_sigma(sigma)
         rows, _ = self._validate(X)
-        geometry = self._geometry()
-        if not geometry.is_image:
+        if self.image_shape_ is None:
             raise ValueError("anomaly_map needs images; this detector was fitted on tabular rows")
         parts = self._map_batches(
             rows,
-            lambda generator, discriminator, x: (
-                geometry.crop((x - self._generate(generator, discriminator, x)).abs().mean(dim=1)).cpu().numpy()
+            lambda generator, discriminator, x, geometry: (
+                geometry.crop((x - self._generate(generator, discriminator, x, geometry)).abs().mean(dim=1))
+                .cpu()
+                .numpy()
             ),
         )
-        maps = np.concatenate(parts).astype(np.float64)
-        if sigma > 0:
-            maps = gaussian_filter(maps, sigma=(0, sigma, sigma), mode="nearest")
-        return maps
+        return smooth_maps(np.concatenate(parts).astype(np.float64), sigma)
 
     # -- helpers ---------------------------------------------------------------------
     def _geometry(self) -> Geometry:
@@ -341,7 +350,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         return rows, layout
 
     def _map_batches(self, rows: np.ndarray, fn) -> list:
-        """Apply ``fn(generator, discriminator, x)`` to scaled network batches, without grad.
+        """Apply ``fn(generator, discriminator, x, geometry)`` to scaled network batches, without grad.
 
         A sample's score must not depend on the batch it comes in, to the last
         bit where possible. BatchNorm runs in eval mode, so no statistic of the
@@ -371,23 +380,47 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
                 x = geometry.to_network(chunk, self.input_shift_, self.input_scale_).to(device=device, dtype=dtype)
                 if geometry.is_image and len(x) < self.batch_size:
                     x = torch.cat([x, x.new_zeros((self.batch_size - len(x), *x.shape[1:]))])
-                out = fn(generator, discriminator, x)
+                out = fn(generator, discriminator, x, geometry)
                 outputs.append(_first_rows(out, len(chunk)))
         return outputs
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        def components(generator, discriminator, x):
-            parts = self._batch_components(generator, discriminator, x)
+        def components(generator, discriminator, x, geometry):
+            parts = self._batch_components(generator, discriminator, x, geometry)
             return {name: values.cpu().numpy() for name, values in parts.items()}
 
         batches = self._map_batches(rows, components)
         return {name: np.concatenate([b[name] for b in batches]).astype(np.float64) for name in batches[0]}
 
+    def _component_weights(self, names) -> dict[str, float]:
+        """Weight of each standardised part: ``lambda_score`` for ``residual``, ``1 - lambda_score`` for
+        the detector's other learned part, ``latent_norm_weight`` for ``latent_norm``."""
+        weights = {}
+        for name in names:
+            if name == "residual":
+                weights[name] = self.lambda_score
+            elif name == "latent_norm":
+                weights[name] = self.latent_norm_weight
+            else:
+                weights[name] = 1.0 - self.lambda_score
+        return weights
+
+    def _standardise(self, raw: dict[str, np.ndarray]):
+        """``(name, values, mean, std)`` of each part, with the statistics of fit time."""
+        missing = sorted(set(raw) - set(self.component_stats_))
+        if missing:
+            raise ValueError(
+                f"score part(s) {missing} were not computed at fit time (fitted parts: "
+                f"{sorted(self.component_stats_)}); refit the detector after changing a parameter that changes "
+                "the score parts (e.g. disc_term)"
+            )
+        return [(name, values, *self.component_stats_[name]) for name, values in raw.items()]
+
     def _combine(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        weights = self._component_weights(raw)
         total = np.zeros(len(next(iter(raw.values()))), dtype=np.float64)
-        for name, weight in self._component_weights().items():
-            mean, std = self.component_stats_[name]
-            total += weight * (raw[name] - mean) / std
+        for name, values, mean, std in self._standardise(raw):
+            total += weights[name] * (values - mean) / std
         return total
 
     # -- persistence -------------------------------------------------------------------
@@ -399,3 +432,10 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
                 state[key] = copy.deepcopy(module).cpu()
         return state
+
+
+def _first_rows(out, n: int):
+    """The first ``n`` rows of a tensor, array or dict of them (drops batch padding)."""
+    if isinstance(out, dict):
+        return {key: value[:n] for key, value in out.items()}
+    return out[:n]

@@ -324,10 +324,7 @@ def load_image_folder(
 
 
 def load_industrial_folder(
-    root: str | os.PathLike,
-    *,
-    grey: bool = False,
-    size: int | tuple[int, int] | None = None,
+    root: str | os.PathLike, *, grey: bool = False, size: int | tuple[int, int] | None = None
 ) -> tuple[AnomalySplit, np.ndarray]:
     """Read one category of an industrial data set in the MVTec AD layout.
 
@@ -445,15 +442,7 @@ def _present(label, *ys: np.ndarray) -> bool:
 
 
 def leave_one_class_out(
-    X_train,
-    y_train,
-    X_test,
-    y_test,
-    abnormal_class,
-    *,
-    max_train: int | None = None,
-    max_test: int | None = None,
-    random_state=None,
+    X_train, y_train, X_test, y_test, abnormal_class, *, max_train=None, max_test=None, random_state=None
 ) -> AnomalySplit:
     """Leave-one-class-out, as the seed papers (GANomaly, Skip-GANomaly) define it.
 
@@ -512,15 +501,7 @@ def leave_one_class_out(
 
 
 def one_class(
-    X_train,
-    y_train,
-    X_test,
-    y_test,
-    normal_class,
-    *,
-    max_train: int | None = None,
-    max_test: int | None = None,
-    random_state=None,
+    X_train, y_train, X_test, y_test, normal_class, *, max_train=None, max_test=None, random_state=None
 ) -> AnomalySplit:
     """One-class protocol: one class is normal, every other class is an anomaly.
 
@@ -529,19 +510,11 @@ def one_class(
 
     Parameters
     ----------
-    X_train, y_train : array-like of shape (n_train, ...), (n_train,)
-        The data set's training split and its class labels.
-    X_test, y_test : array-like of shape (n_test, ...), (n_test,)
-        Its test split and class labels.
     normal_class : label
         The class taken as normal.
-    max_train : int, optional
-        Keep at most this many training images, drawn at random.
-    max_test : int, optional
-        Keep at most this many test images, drawn at random stratified on the
-        anomaly label so that normals and anomalies keep their proportion.
-    random_state : int, RandomState instance or None
-        Seed of the subsampling.
+    X_train, y_train, X_test, y_test, max_train, max_test, random_state
+        As for :func:`leave_one_class_out` (``max_test`` stratifies on the
+        anomaly label, so normals and anomalies keep their proportion).
 
     Returns
     -------

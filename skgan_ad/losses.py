@@ -45,8 +45,9 @@ def per_sample_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs().flatten(1).mean(dim=1)
 
 
-# The survey seed's two discriminator terms for a score (Zenati et al. 2018; Schlegl et al. 2017).
-DISCRIMINATOR_TERMS = ("fm", "ce")
+# The survey seed's two discriminator terms for a score (Zenati et al. 2018; Schlegl et al. 2017),
+# each with the name of the score part it gives (see skgan_ad.base.SCORE_PARTS).
+DISCRIMINATOR_TERMS = {"fm": "feature", "ce": "discriminator"}
 
 
 def discriminator_term(kind: str, logits: torch.Tensor, f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
@@ -63,7 +64,7 @@ def discriminator_term(kind: str, logits: torch.Tensor, f_real: torch.Tensor, f_
         return F.softplus(-logits.flatten())
     if kind == "fm":
         return per_sample_l1(f_real, f_fake)
-    raise ValueError(f"discriminator term must be one of {DISCRIMINATOR_TERMS}, got {kind!r}")
+    raise ValueError(f"discriminator term must be one of {sorted(DISCRIMINATOR_TERMS)}, got {kind!r}")
 
 
 def latent_norm_distance(z: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ Labels are ``y = 1`` for an anomaly and ``y = 0`` for a normal sample.
 
 from __future__ import annotations
 
+from dataclasses import MISSING
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +24,8 @@ from sklearn.model_selection import BaseCrossValidator, StratifiedKFold, check_c
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._outlier import AnomalyScoreMixin
+from ._outlier import AnomalyScoreMixin, estimator_params, param, threshold_at
+from ._validation import CONTAMINATION, POSITIVE_INT, HasMethods, Interval
 from .metrics import check_anomaly_labels
 
 __all__ = ["NormalOnlySplit", "ScoreCombiner"]
@@ -122,6 +124,7 @@ class NormalOnlySplit(BaseCrossValidator):
         return self._splitter().get_n_splits(X, y, groups)
 
 
+@estimator_params
 class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Learn how to combine a detector's score parts from a small labelled validation set.
 
@@ -193,12 +196,11 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     (3,)
     """
 
-    def __init__(self, detector, combiner=None, *, contamination=None, validation_size=0.3, random_state=None):
-        self.detector = detector
-        self.combiner = combiner
-        self.contamination = contamination
-        self.validation_size = validation_size
-        self.random_state = random_state
+    detector: object = param(MISSING, HasMethods(["fit", "score_components"]), positional=True)
+    combiner: object = param(None, HasMethods(["fit"]), None, positional=True)
+    contamination: float | None = param(None, CONTAMINATION, None)
+    validation_size: float | int = param(0.3, Interval(Real, 0, 1, closed="neither"), POSITIVE_INT)
+    random_state: int | np.random.RandomState | None = param(None, "random_state")
 
     # -- fitting -------------------------------------------------------------------
     def fit(self, X, y=None):
@@ -217,16 +219,14 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         -------
         self
         """
-        if not hasattr(self.detector, "score_components"):
-            raise TypeError(f"detector must have score_components(X, standardize=True); got {self.detector!r}")
-        # A refit starts from nothing: no combiner left over from an earlier fit.
-        for key in ("detector_", "combiner_", "component_names_", "offset_", "n_features_in_"):
-            self.__dict__.pop(key, None)
+        # The same clean-fit path as every estimator here: parameters validated, and a
+        # failed fit (or refit) leaves nothing of an earlier fit behind.
+        return self._fit_cleanly(X, y)
 
+    def _fit(self, X, y=None) -> None:
         if y is None or not np.any(check_anomaly_labels(y)):
             self._fit_detector(X)
-            return self
-
+            return
         y = check_anomaly_labels(y)
         check_consistent_length(X, y)
         normal = np.flatnonzero(y == 0)
@@ -235,7 +235,7 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         train, held_out = train_test_split(normal, test_size=self.validation_size, random_state=self.random_state)
         validation = np.sort(np.concatenate([held_out, np.flatnonzero(y == 1)]))
         self._fit_detector(_safe_indexing(X, np.sort(train)))
-        return self.fit_combiner(_safe_indexing(X, validation), y[validation])
+        self.fit_combiner(_safe_indexing(X, validation), y[validation])
 
     def _fit_detector(self, X) -> None:
         self.detector_ = clone(self.detector).fit(X)
@@ -271,14 +271,14 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
 
         parts = self.detector_.score_components(X, standardize=True)
         check_consistent_length(next(iter(parts.values())), y)
-        self.component_names_ = sorted(parts)
-        features = self._stack(parts)
-        combiner = LogisticRegression() if self.combiner is None else self.combiner
-        self.combiner_ = clone(combiner).fit(features, y)
-        if not (hasattr(self.combiner_, "decision_function") or hasattr(self.combiner_, "predict_proba")):
-            raise TypeError(f"combiner must have decision_function or predict_proba; got {combiner!r}")
-        normal_scores = -self._combined(features[y == 0])
-        self.offset_ = float(np.percentile(normal_scores, 100.0 * contamination))
+        names = sorted(parts)
+        features = _stack(parts, names)
+        combiner = clone(LogisticRegression() if self.combiner is None else self.combiner).fit(features, y)
+        if not (hasattr(combiner, "decision_function") or hasattr(combiner, "predict_proba")):
+            raise TypeError(f"combiner must have decision_function or predict_proba; got {self.combiner!r}")
+        # Set together, once everything has worked: a failed call leaves the earlier combiner in place.
+        self.component_names_, self.combiner_ = names, combiner
+        self.offset_ = threshold_at(-self._combined(features[y == 0]), contamination)
         return self
 
     # -- scoring ---------------------------------------------------------------------
@@ -290,11 +290,9 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         probability of the anomaly class.
         """
         check_is_fitted(self, "combiner_")
-        return self._combined(self._stack(self.detector_.score_components(X, standardize=True)))
+        return self._combined(_stack(self.detector_.score_components(X, standardize=True), self.component_names_))
 
     # -- helpers ---------------------------------------------------------------------
-    def _stack(self, parts: dict) -> np.ndarray:
-        return np.column_stack([np.asarray(parts[name], dtype=np.float64) for name in self.component_names_])
 
     def _combined(self, features: np.ndarray) -> np.ndarray:
         combiner = self.combiner_
@@ -304,3 +302,8 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
             # Binary decision_function scores classes_[1]; flip if the anomaly class is classes_[0].
             return values if positive == 1 else -values
         return np.asarray(combiner.predict_proba(features)[:, positive], dtype=np.float64)
+
+
+def _stack(parts: dict, names: list) -> np.ndarray:
+    """Score parts as the combiner's input columns, in the order of ``names``."""
+    return np.column_stack([np.asarray(parts[name], dtype=np.float64) for name in names])

@@ -16,18 +16,26 @@ the scheme of Zawar et al. (2022) for 256x256 patches of industrial images.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from dataclasses import MISSING
+from numbers import Integral
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._outlier import AnomalyScoreMixin, holdout_split
-from ._validation import HasMethods, Interval, StrOptions, check_image_shape, validate_input
-from .metrics import _anomaly_scores
+from . import _outlier
+from ._outlier import AnomalyScoreMixin, estimator_params, param
+from ._validation import (
+    CONTAMINATION,
+    FRACTION,
+    POSITIVE_INT,
+    HasMethods,
+    StrOptions,
+    check_image_shape,
+    validate_input,
+)
 
 __all__ = ["PatchDetector", "extract_patches", "patch_grid", "stitch"]
 
@@ -213,6 +221,7 @@ def _inner_has(name: str):
     return check
 
 
+@estimator_params
 class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Score images larger than a detector's input through a grid of patches.
 
@@ -302,60 +311,18 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     (3, 16, 16)
     """
 
-    _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "score_samples"])],
-        "patch_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "stride": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
-        "aggregate": [StrOptions({"max", "mean", "topk"})],
-        "top_k": [Interval(Integral, 1, None, closed="left")],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "image_shape": [tuple, list, None],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(
-        self,
-        estimator,
-        *,
-        patch_size=32,
-        stride=None,
-        aggregate="max",
-        top_k=3,
-        contamination=0.1,
-        validation_fraction=0.1,
-        image_shape=None,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        self.patch_size = patch_size
-        self.stride = stride
-        self.aggregate = aggregate
-        self.top_k = top_k
-        self.contamination = contamination
-        self.validation_fraction = validation_fraction
-        self.image_shape = image_shape
-        self.random_state = random_state
+    estimator: object = param(MISSING, HasMethods(["fit", "score_samples"]), positional=True)
+    patch_size: int | tuple = param(32, POSITIVE_INT, tuple, list)
+    stride: int | tuple | None = param(None, POSITIVE_INT, tuple, list, None)
+    aggregate: str = param("max", StrOptions({"max", "mean", "topk"}))
+    top_k: int = param(3, POSITIVE_INT)
+    contamination: float = param(0.1, CONTAMINATION)
+    validation_fraction: float = param(0.1, FRACTION)
+    image_shape: tuple | None = param(None, tuple, list, None)
+    random_state: int | np.random.RandomState | None = param(None, "random_state")
 
     # -- fitting -------------------------------------------------------------------
-    def fit(self, X, y=None):
-        """Fit a clone of ``estimator`` on the patches of normal images ``X``.
-
-        Parameters
-        ----------
-        X : array-like of images
-            ``(n, H, W)``, ``(n, C, H, W)``, ``(n, H, W, C)``, or flat rows
-            with ``image_shape``; taken to be normal.
-        y : ignored
-            Present for API consistency.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_cleanly(X)
-
-    def _fit(self, X) -> None:
+    def _fit(self, X, y=None) -> None:
         rows, _, image_shape, value_range = validate_input(
             self, X, reset=True, image_shape=check_image_shape(self.image_shape)
         )
@@ -369,8 +336,8 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         patch_shape = _pair(self.patch_size, "patch_size")
 
         rng = check_random_state(self.random_state)
-        inner_seed = int(rng.randint(np.iinfo(np.int32).max))
-        train, reference = holdout_split(rows, self.validation_fraction, rng)
+        inner_seed = _outlier.draw_seed(rng)
+        train, reference = _outlier.holdout_split(rows, self.validation_fraction, rng)
 
         inner = clone(self.estimator)
         params = inner.get_params(deep=False)
@@ -388,7 +355,7 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         self.patch_shape_ = patch_shape
         self.image_shape_ = image_shape
         self.calibration_scores_ = self._score_samples_rows(reference)
-        self.offset_ = float(np.percentile(self.calibration_scores_, 100.0 * self.contamination))
+        self.offset_ = _outlier.threshold_at(self.calibration_scores_, self.contamination)
 
     # -- scoring ---------------------------------------------------------------------
     def patch_scores(self, X) -> np.ndarray:
@@ -432,17 +399,14 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         -------
         maps : ndarray of shape (n_samples, H, W), float64
         """
-        if not isinstance(sigma, Real) or not sigma >= 0:
-            raise ValueError(f"sigma must be a non-negative number, got {sigma!r}")
+        _outlier.check_sigma(sigma)
         rows = self._validate(X)
         patches = self._patch_rows(rows, self.image_shape_, self.grid_, self.patch_shape_)
         patch_maps = np.asarray(self.estimator_.anomaly_map(patches, sigma=0), dtype=np.float64)
         maps = stitch(
             patch_maps.reshape(len(rows), len(self.grid_), *self.patch_shape_), self.grid_, self.image_shape_[1:]
         )
-        if sigma > 0:
-            maps = gaussian_filter(maps, sigma=(0, sigma, sigma), mode="nearest")
-        return maps
+        return _outlier.smooth_maps(maps, sigma)
 
     # -- helpers ---------------------------------------------------------------------
     def _validate(self, X) -> np.ndarray:
@@ -466,7 +430,7 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
 
     def _patch_scores_rows(self, rows: np.ndarray) -> np.ndarray:
         patches = self._patch_rows(rows, self.image_shape_, self.grid_, self.patch_shape_)
-        return _anomaly_scores(self.estimator_, patches).reshape(len(rows), len(self.grid_))
+        return _outlier.anomaly_scores(self.estimator_, patches).reshape(len(rows), len(self.grid_))
 
     def _score_samples_rows(self, rows: np.ndarray) -> np.ndarray:
         return -self._aggregate(self._patch_scores_rows(rows))

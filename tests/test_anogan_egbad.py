@@ -40,7 +40,7 @@ def test_deterministic_and_joblib_round_trip(cls, params, digit_images, tmp_path
     np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
     assert loaded.reconstruct(X[:5]).shape == X[:5].shape
     assert loaded.anomaly_map(X[:5]).shape == X[:5].shape
-    assert set(det.score_components(X)) >= {"discriminator", "latent_norm"}
+    assert set(det.score_components(X)) == {"residual", "feature", "latent_norm"}
     other = cls(**{**params, "random_state": 1}).fit(X)
     assert not np.array_equal(other.score_samples(X), det.score_samples(X))
 
@@ -95,7 +95,13 @@ def test_discriminator_term_and_latent_norm_options(cls, params, rng):
     X = rng.normal(size=(60, 4))
     fm = cls(**params).fit(X)
     ce = cls(**{**params, "disc_term": "ce"}).fit(X)
-    assert not np.allclose(fm.score_components(X)["discriminator"], ce.score_components(X)["discriminator"])
+    assert set(ce.score_components(X)) == {"residual", "discriminator", "latent_norm"}
+    assert not np.allclose(fm.score_components(X)["feature"], ce.score_components(X)["discriminator"])
+    # The part's name follows disc_term: switching it needs a refit, and scoring says so.
+    fm.set_params(disc_term="ce")
+    with pytest.raises(ValueError, match="refit the detector"):
+        fm.anomaly_score(X)
+    fm.set_params(disc_term="fm")
     # latent_norm_weight adds exactly its weighted, standardised part to the score.
     with_norm = cls(**{**params, "latent_norm_weight": 2.0}).fit(X)
     parts = fm.score_components(X, standardize=True)

@@ -30,7 +30,7 @@ def test_tabular_networks_honour_spectral_norm(rng):
     assert spectral_norm_layers(with_sn.generator_) and not spectral_norm_layers(without.generator_)
 
 
-def test_deterministic_joblib_and_eta_needs_no_retraining(digit_images, tmp_path):
+def test_deterministic_joblib_and_lambda_score_needs_no_retraining(digit_images, tmp_path):
     X = digit_images[0][:60]
     det = DenseSkipAttentionDetector(**TINY).fit(X)
     again = DenseSkipAttentionDetector(**TINY).fit(X)
@@ -38,5 +38,5 @@ def test_deterministic_joblib_and_eta_needs_no_retraining(digit_images, tmp_path
     joblib.dump(det, tmp_path / "d.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "d.joblib").score_samples(X), det.score_samples(X))
     parts = det.score_components(X, standardize=True)
-    det.set_params(eta=0.3)
-    np.testing.assert_allclose(det.anomaly_score(X), 0.3 * parts["contextual"] + 0.7 * parts["latent"])
+    det.set_params(lambda_score=0.3)
+    np.testing.assert_allclose(det.anomaly_score(X), 0.3 * parts["residual"] + 0.7 * parts["feature"])

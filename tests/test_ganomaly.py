@@ -29,5 +29,8 @@ def test_deterministic_and_joblib_round_trip(digit_images, tmp_path):
     loaded = joblib.load(tmp_path / "g.joblib")
     np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
     assert loaded.reconstruct(X).shape == X.shape
-    assert set(det.score_components(X)) == {"latent"}
+    parts = det.score_components(X, standardize=True)
+    assert set(parts) == {"residual", "latent"}
+    # lambda_score=0 by default: the paper's score, the latent mismatch alone.
+    np.testing.assert_allclose(det.anomaly_score(X), parts["latent"])
     assert {"train_adv", "train_con", "train_enc", "valid_loss"} <= set(det.history_[-1])

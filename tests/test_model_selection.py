@@ -114,7 +114,7 @@ def test_score_combiner_learns_a_combination(combiner_data):
     np.testing.assert_array_equal(model.score_samples(X_test), -scores)
     np.testing.assert_array_equal(model.decision_function(X_test), -scores - model.offset_)
     assert set(np.unique(model.predict(X_test))) <= {-1, 1}
-    assert model.component_names_ == ["latent", "reconstruction"]
+    assert model.component_names_ == ["feature", "residual"]
     assert model.n_features_in_ == X_test.shape[1]
 
     learned = roc_auc_score(y_test, scores)

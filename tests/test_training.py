@@ -6,6 +6,7 @@ import torch
 from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, ProgressBar
 
 from skgan_ad import SkipGANomalyDetector
+from skgan_ad._outlier import holdout_split
 from skgan_ad._training import GANTrainer, TensorBatchIterator
 from skgan_ad.losses import SkipGANomalyLoss
 from skgan_ad.nets import MLPDiscriminator, SkipMLPGenerator
@@ -107,10 +108,12 @@ def test_validation_fraction_zero_trains_without_validation(rng):
 
 @pytest.mark.parametrize("fraction, n_valid", [(0.1, 3), (0.5, 15), (0.01, 1), (0.99, 29)])
 def test_holdout_size(fraction, n_valid, rng):
-    det = SkipGANomalyDetector(**{**TINY, "validation_fraction": fraction})
-    train, valid = det._holdout_split(np.arange(30)[:, None], rng)
+    train, valid = holdout_split(np.arange(30)[:, None], fraction, rng)
     assert len(valid) == n_valid and len(train) == 30 - n_valid
     assert not set(train.ravel()) & set(valid.ravel())
+    # The detector holds out the same number of rows: its validation loss is computed on them.
+    det = SkipGANomalyDetector(**{**TINY, "validation_fraction": fraction}).fit(rng.normal(size=(30, 2)))
+    assert len(det.calibration_scores_) == n_valid
 
 
 def test_restore_best_modules_restores_generator_and_discriminator(rng):

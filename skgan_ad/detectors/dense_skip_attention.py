@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
-from .._validation import Interval
-from ..base import BaseGANDetector
-from ..losses import SkipGANomalyLoss, per_sample_l1
+from .._outlier import estimator_params, param
+from .._validation import POSITIVE_INT
 from ..nets import AttentionDiscriminator, DenseSkipGenerator, MLPDiscriminator, SkipMLPGenerator
 from ..nets.spectral import maybe_spectral_norm
+from ._skip_family import SkipFamilyDetector
 
 
-class DenseSkipAttentionDetector(BaseGANDetector):
+@estimator_params
+class DenseSkipAttentionDetector(SkipFamilyDetector):
     """A U-Net++ generator and an attention-augmented, spectrally normalised discriminator.
 
     The generator reconstructs its input through dense nested skip pathways
@@ -22,8 +21,9 @@ class DenseSkipAttentionDetector(BaseGANDetector):
     normalisation in both networks replaces BatchNorm and steadies training.
     Losses: adversarial (BCE) + contextual L1 + latent L1 on discriminator
     features, weights 1 / 40 / 1. Score:
-    ``A = eta * |x - G(x)|_1 + (1 - eta) * |f(x) - f(G(x))|_1``, both parts
-    standardised on held-out normals.
+    ``A = lambda_score * |x - G(x)|_1 + (1 - lambda_score) * |f(x) - f(G(x))|_1``
+    (the paper's eta is ``lambda_score``; the parts are ``residual`` and
+    ``feature``), both parts standardised on held-out normals.
 
     For images larger than a network should take (X-ray baggage scans,
     industrial parts), wrap it in :class:`skgan_ad.PatchDetector`, the
@@ -32,16 +32,13 @@ class DenseSkipAttentionDetector(BaseGANDetector):
 
     Parameters
     ----------
-    n_epochs, batch_size, lr, contamination, validation_fraction, trim_fraction,
-    trim_warmup, image_shape, device, random_state, verbose, callbacks, memory
-        As for :class:`SkipGANomalyDetector` (shared base class).
     w_adv, w_con, w_lat : float, default=1, 40, 1
         Weights of the adversarial, contextual (L1) and latent (L1 on
         discriminator features) generator losses (the paper's values).
-    eta : float in [0, 1], default=0.9
-        Weight of the contextual part of the score. The paper does not fix a
-        value; 0.9 is Skip-GANomaly's reference choice for the same mix.
-        Changing it needs no retraining.
+    lambda_score : float in [0, 1], default=0.9
+        The paper's eta: the share of the ``residual`` part. The paper does
+        not fix a value; 0.9 is Skip-GANomaly's reference choice for the same
+        mix. Changing it needs no retraining.
     attention : bool, default=True
         Attention-augmented convolution in the discriminator; False puts a
         plain convolution of the same width in its place (ablation).
@@ -52,20 +49,17 @@ class DenseSkipAttentionDetector(BaseGANDetector):
         Attention heads (the paper's Nh).
     depth : int or None, default=None
         Downsamplings of the generator; None: down to 4x4, at most 4.
-    ngf, ndf : int, default=64
-        Base widths of the generator and discriminator.
     hidden_dims : tuple of int, default=(64, 32, 16)
         Tabular networks' widths (a fully connected U-Net and MLP
         discriminator; attention needs spatial positions, so it applies to
         images only).
+    {shared_parameters}
 
     Attributes
     ----------
     generator_ : DenseSkipGenerator or SkipMLPGenerator
     discriminator_ : AttentionDiscriminator or MLPDiscriminator
-    offset_, component_stats_, calibration_scores_, history_, n_iter_,
-    image_shape_, input_shift_, input_scale_, n_features_in_, device_
-        As for :class:`SkipGANomalyDetector`; score parts ``contextual`` and ``latent``.
+    {shared_attributes}
 
     References
     ----------
@@ -84,72 +78,12 @@ class DenseSkipAttentionDetector(BaseGANDetector):
     (2, 8, 8)
     """
 
-    _parameter_constraints: dict = {
-        **BaseGANDetector._parameter_constraints,
-        "w_adv": [Interval(Real, 0, None, closed="left")],
-        "w_con": [Interval(Real, 0, None, closed="left")],
-        "w_lat": [Interval(Real, 0, None, closed="left")],
-        "eta": [Interval(Real, 0, 1, closed="both")],
-        "attention": ["boolean"],
-        "spectral_norm": ["boolean"],
-        "num_heads": [Interval(Integral, 1, None, closed="left")],
-        "depth": [Interval(Integral, 1, None, closed="left"), None],
-        **BaseGANDetector._width_constraints,
-    }
-    _scoring_params = BaseGANDetector._scoring_params | {"eta"}
+    attention: bool = param(True, "boolean")
+    spectral_norm: bool = param(True, "boolean")
+    num_heads: int = param(4, POSITIVE_INT)
+    depth: int | None = param(None, POSITIVE_INT, None)
 
-    def __init__(
-        self,
-        *,
-        n_epochs=15,
-        batch_size=64,
-        lr=2e-4,
-        w_adv=1.0,
-        w_con=40.0,
-        w_lat=1.0,
-        eta=0.9,
-        attention=True,
-        spectral_norm=True,
-        num_heads=4,
-        depth=None,
-        contamination=0.1,
-        validation_fraction=0.1,
-        trim_fraction=0.0,
-        trim_warmup=2,
-        image_shape=None,
-        ngf=64,
-        ndf=64,
-        hidden_dims=(64, 32, 16),
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        memory=None,
-    ):
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.w_adv = w_adv
-        self.w_con = w_con
-        self.w_lat = w_lat
-        self.eta = eta
-        self.attention = attention
-        self.spectral_norm = spectral_norm
-        self.num_heads = num_heads
-        self.depth = depth
-        self.contamination = contamination
-        self.validation_fraction = validation_fraction
-        self.trim_fraction = trim_fraction
-        self.trim_warmup = trim_warmup
-        self.image_shape = image_shape
-        self.ngf = ngf
-        self.ndf = ndf
-        self.hidden_dims = hidden_dims
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.memory = memory
+    _distance = "l1"
 
     def _build_networks(self, geometry):
         if geometry.is_image:
@@ -170,16 +104,3 @@ class DenseSkipAttentionDetector(BaseGANDetector):
             maybe_spectral_norm(SkipMLPGenerator(geometry.n_features, self.hidden_dims), self.spectral_norm),
             maybe_spectral_norm(MLPDiscriminator(geometry.n_features, self.hidden_dims), self.spectral_norm),
         )
-
-    def _build_objective(self, geometry):
-        return SkipGANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_lat=self.w_lat, latent_distance="l1")
-
-    def _batch_components(self, generator, discriminator, x):
-        fake = generator(x)
-        _, f_real = discriminator(x)
-        _, f_fake = discriminator(fake)
-        crop = self._geometry().crop
-        return {"contextual": per_sample_l1(crop(x), crop(fake)), "latent": per_sample_l1(f_real, f_fake)}
-
-    def _component_weights(self):
-        return {"contextual": self.eta, "latent": 1.0 - self.eta}

@@ -2,48 +2,50 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
-import torch
-
-from .._validation import Interval
+from .._outlier import estimator_params, param
+from .._validation import NON_NEGATIVE, POSITIVE_INT
 from ..base import BaseGANDetector
-from ..losses import GANomalyLoss
+from ..losses import GANomalyLoss, per_sample_l1, per_sample_mse
 from ..nets import DCGANDiscriminator, MLPDiscriminator
 from ..nets.ganomaly import EncoderDecoderEncoder
 
 
+@estimator_params
 class GANomalyDetector(BaseGANDetector):
     """GANomaly: an encoder -> decoder -> encoder generator; the anomaly score is the latent mismatch.
 
     The generator encodes ``x`` to ``z``, decodes ``x_hat`` and re-encodes it
     to ``z_hat``; trained on normals, it keeps ``z_hat`` close to ``z`` for
-    normal inputs only. Score: ``mean((z - z_hat)^2)`` (standardised on
-    held-out normals). Trained on normal samples only (``y`` is ignored).
+    normal inputs only. Trained on normal samples only (``y`` is ignored).
 
     Parameters
     ----------
-    n_epochs, batch_size, lr, contamination, validation_fraction, trim_fraction,
-    trim_warmup, image_shape, device, random_state, verbose, callbacks, memory
-        As for :class:`SkipGANomalyDetector` (shared base class).
     w_adv, w_con, w_enc : float, default=1, 50, 1
         Weights of the feature-matching adversarial loss, the L1 contextual
         loss and the L2 latent (encoder) loss (the paper's values).
+    lambda_score : float in [0, 1], default=0.0
+        Share of the ``residual`` part in the score; ``1 - lambda_score`` is
+        the share of ``latent``. 0 is the paper's score, the latent mismatch
+        alone.
     nz : int, default=100
         Latent size (paper: 100 for images).
-    ngf, ndf : int, default=64
-        Base widths of the image decoder and encoders/discriminator.
     hidden_dims : tuple of int, default=(64, 32)
         Tabular encoder widths (mirrored by the decoder); the tabular latent
         size is ``min(nz, hidden_dims[-1])``.
+    {shared_parameters}
 
     Attributes
     ----------
     generator_ : EncoderDecoderEncoder
     discriminator_ : DCGANDiscriminator or MLPDiscriminator
-    offset_, component_stats_, calibration_scores_, history_, n_iter_,
-    image_shape_, input_shift_, input_scale_, n_features_in_, device_
-        As for :class:`SkipGANomalyDetector`; the one score part is ``latent``.
+    {shared_attributes}
+
+    Notes
+    -----
+    Score parts and the paper's symbols: ``latent`` is A(x) of the paper,
+    ``mean((z - z_hat)^2) = mean((G_E(x) - E(G(x)))^2)``; ``residual`` is
+    the mean absolute pixel error ``|x - x_hat|_1`` (the paper's L_con, used
+    in training only). Both are standardised on held-out normals.
 
     References
     ----------
@@ -52,66 +54,21 @@ class GANomalyDetector(BaseGANDetector):
 
     Examples
     --------
-    >>> import numpy as np
+    On 8x8 grey images (any float range; integers are read as 0..255):
+
+    >>> from numpy.random import RandomState
     >>> from skgan_ad import GANomalyDetector
-    >>> X = np.random.RandomState(0).normal(size=(64, 4))
-    >>> GANomalyDetector(n_epochs=2, hidden_dims=(8, 4), random_state=0).fit(X).predict(X[:3]).shape
-    (3,)
+    >>> images = RandomState(0).uniform(size=(48, 8, 8))
+    >>> ganomaly = GANomalyDetector(n_epochs=1, ngf=4, ndf=4, nz=8, random_state=0).fit(images)
+    >>> ganomaly.reconstruct(images[:2]).shape, sorted(ganomaly.score_components(images[:2]))
+    ((2, 8, 8), ['latent', 'residual'])
     """
 
-    _parameter_constraints: dict = {
-        **BaseGANDetector._parameter_constraints,
-        "w_adv": [Interval(Real, 0, None, closed="left")],
-        "w_con": [Interval(Real, 0, None, closed="left")],
-        "w_enc": [Interval(Real, 0, None, closed="left")],
-        "nz": [Interval(Integral, 1, None, closed="left")],
-        **BaseGANDetector._width_constraints,
-    }
-
-    def __init__(
-        self,
-        *,
-        n_epochs=15,
-        batch_size=64,
-        lr=2e-4,
-        w_adv=1.0,
-        w_con=50.0,
-        w_enc=1.0,
-        nz=100,
-        contamination=0.1,
-        validation_fraction=0.1,
-        trim_fraction=0.0,
-        trim_warmup=2,
-        image_shape=None,
-        ngf=64,
-        ndf=64,
-        hidden_dims=(64, 32),
-        device="auto",
-        random_state=None,
-        verbose=0,
-        callbacks=None,
-        memory=None,
-    ):
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.w_adv = w_adv
-        self.w_con = w_con
-        self.w_enc = w_enc
-        self.nz = nz
-        self.contamination = contamination
-        self.validation_fraction = validation_fraction
-        self.trim_fraction = trim_fraction
-        self.trim_warmup = trim_warmup
-        self.image_shape = image_shape
-        self.ngf = ngf
-        self.ndf = ndf
-        self.hidden_dims = hidden_dims
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.memory = memory
+    w_adv: float = param(1.0, NON_NEGATIVE)
+    w_con: float = param(50.0, NON_NEGATIVE)
+    w_enc: float = param(1.0, NON_NEGATIVE)
+    lambda_score: float = 0.0
+    nz: int = param(100, POSITIVE_INT)
 
     def _build_networks(self, geometry):
         if geometry.is_image:
@@ -127,12 +84,12 @@ class GANomalyDetector(BaseGANDetector):
     def _build_objective(self, geometry):
         return GANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_enc=self.w_enc)
 
-    def _generate(self, generator, discriminator, x: torch.Tensor) -> torch.Tensor:
+    def _generate(self, generator, discriminator, x, geometry):
         return generator(x)[0]
 
-    def _batch_components(self, generator, discriminator, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        _, z, z_hat = generator(x)
-        return {"latent": (z - z_hat).pow(2).mean(dim=1)}
-
-    def _component_weights(self) -> dict[str, float]:
-        return {"latent": 1.0}
+    def _batch_components(self, generator, discriminator, x, geometry):
+        x_hat, z, z_hat = generator(x)
+        return {
+            "residual": per_sample_l1(geometry.crop(x), geometry.crop(x_hat)),
+            "latent": per_sample_mse(z, z_hat),
+        }
