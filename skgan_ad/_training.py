@@ -94,6 +94,7 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
     init(generator)
     init(discriminator)
 
+    steps_per_epoch = len(TensorBatchIterator(Dataset(x_train), spec.batch_size))
     objective = spec._build_objective(geometry)
     objective.noise_generator = torch_rng
     trainer = GANTrainer(
@@ -108,7 +109,8 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
         discriminator_reinit=init,
         trim_fraction=spec.trim_fraction,
         trim_warmup=spec.trim_warmup,
-        max_epochs=spec.n_epochs,
+        precision=spec.precision,
+        max_epochs=training_epochs(spec.n_epochs, spec.min_steps, steps_per_epoch),
         batch_size=spec.batch_size,
         iterator_train=TensorBatchIterator,
         iterator_train__shuffle=True,
@@ -122,17 +124,35 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
     # Dropout (and any other layer that draws at train time) uses the global RNG:
     # seed it from the detector's seed inside a fork, so training is reproducible
     # and the caller's random state is left as it was.
+    if verbose:
+        steps = trainer.max_epochs * steps_per_epoch
+        print(
+            f"training budget: {trainer.max_epochs} epochs x {len(x_train)} samples = {steps} optimiser steps "
+            f"of batch {spec.batch_size} (n_epochs={spec.n_epochs}, min_steps={spec.min_steps})",
+            flush=True,
+        )
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         trainer.fit(x_train.to(device), None)
     return {
-        "generator": trainer.module_,
-        "discriminator": trainer.discriminator_,
+        # Back to the default memory format: scoring and pickles see plain contiguous weights.
+        "generator": trainer.module_.to(memory_format=torch.contiguous_format),
+        "discriminator": trainer.discriminator_.to(memory_format=torch.contiguous_format),
         "history": trainer.history,
         "shift": shift,
         "scale": scale,
         "device": str(device),
     }
+
+
+def training_epochs(n_epochs: int, min_steps: int, steps_per_epoch: int) -> int:
+    """Epochs to train: ``n_epochs``, or more when that many would make fewer than ``min_steps`` optimiser steps.
+
+    A fixed epoch count is a very different budget on 500 and on 50,000
+    images; ``min_steps`` makes small data sets train for at least that many
+    generator/discriminator updates.
+    """
+    return max(int(n_epochs), -(-int(min_steps) // max(1, steps_per_epoch)))
 
 
 def _trainer_callbacks(callbacks, verbose) -> list:
@@ -211,6 +231,11 @@ class GANTrainer(NeuralNet):
     trim_warmup : int
         Epochs trained on all samples before trimming starts, so the losses
         that decide what is dropped come from a model that has learnt something.
+    precision : {"float32", "bfloat16"}
+        "bfloat16" computes the training losses (forward passes) under
+        ``torch.autocast`` in bfloat16 and, for image networks, keeps tensors
+        channels-last; weights, optimizer state and gradients stay float32,
+        and no loss scaling is needed (bfloat16 has float32's range).
     """
 
     def __init__(
@@ -224,6 +249,7 @@ class GANTrainer(NeuralNet):
         reinit_threshold: float = 1e-5,
         trim_fraction: float = 0.0,
         trim_warmup: int = 2,
+        precision: str = "float32",
         **kwargs,
     ) -> None:
         # Set before NeuralNet.__init__, which only then starts tracking torch components.
@@ -233,12 +259,17 @@ class GANTrainer(NeuralNet):
         self.reinit_threshold = reinit_threshold
         self.trim_fraction = trim_fraction
         self.trim_warmup = trim_warmup
+        self.precision = precision
         super().__init__(module, criterion, *args, **kwargs)
 
     # -- initialisation: two modules, two optimizers --------------------------
     def initialize_module(self):
         super().initialize_module()
         self.discriminator_ = self.initialized_instance(self.discriminator, self.get_params_for("discriminator"))
+        if self._channels_last():
+            # Convolutions with bfloat16 autocast run fastest on channels-last tensors (oneDNN, cuDNN).
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
+            self.discriminator_ = self.discriminator_.to(memory_format=torch.channels_last)
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
@@ -249,20 +280,32 @@ class GANTrainer(NeuralNet):
         return self
 
     # -- one batch --------------------------------------------------------------
+    def _autocast(self):
+        """The forward passes' precision context: bfloat16 autocast, or a no-op for float32."""
+        device_type = torch.device(self.device).type
+        return torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+
+    def _channels_last(self) -> bool:
+        return self.precision == "bfloat16"
+
     def train_step(self, batch, **fit_params):
         x = to_device(batch[0], self.device)
+        if self._channels_last() and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         generator, discriminator = self.module_, self.discriminator_
         self._set_training(True)
 
         self.optimizer_.zero_grad(set_to_none=True)
-        g_loss, logs, fake = self.criterion_.generator_loss(generator, discriminator, x)
+        with self._autocast():
+            g_loss, logs, fake = self.criterion_.generator_loss(generator, discriminator, x)
         g_loss.backward()
         self._notify_grad_computed(generator, batch)
         self.optimizer_.step()
 
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
         fake = _detach(fake)
-        d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake)
+        with self._autocast():
+            d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake)
         d_loss.backward()
         self._notify_grad_computed(discriminator, batch)
         self.optimizer_discriminator_.step()

@@ -48,6 +48,7 @@ from ._validation import (
     UNIT_INTERVAL,
     HasMethods,
     PositiveIntTuple,
+    StrOptions,
     check_image_shape,
     validate_input,
 )
@@ -67,12 +68,22 @@ SCORE_PARTS = {
 # where it writes ``{shared_parameters}`` (and ``{shared_attributes}`` for the fitted state).
 _SHARED_PARAMETERS = """\
 n_epochs : int, default=15
-    Training epochs (the seed papers' 15).
+    Training epochs (the seed papers' 15), at least; see ``min_steps``.
+min_steps : int, default=0
+    Training budget in optimiser steps: train for ``n_epochs`` epochs or for
+    as many more as make at least ``min_steps`` generator / discriminator
+    updates, whichever is longer. An epoch count alone is a very different
+    budget on 500 and on 50,000 images. ``verbose=1`` prints the budget.
 batch_size : int, default=64
     Mini-batch size for training and scoring (the papers' 64).
 lr : float, default=2e-4
     Adam learning rate of both networks (betas 0.5, 0.999). Skip-GANomaly's
     paper states 2e-3, its reference code uses 2e-4, which trains stably.
+precision : {"float32", "bfloat16"}, default="float32"
+    Arithmetic of training: "bfloat16" runs the forward passes under
+    ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
+    float32) with channels-last image tensors, much faster on CPUs with AMX
+    or AVX-512 BF16 and on recent GPUs. Scoring is always float32.
 lambda_score : float in [0, 1]
     Share of the ``residual`` part in the anomaly score; ``1 - lambda_score``
     is the share of the detector's other learned part (see Notes). Both
@@ -191,8 +202,10 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     """
 
     n_epochs: int = param(15, POSITIVE_INT)
+    min_steps: int = param(0, NON_NEGATIVE_INT)
     batch_size: int = param(64, POSITIVE_INT)
     lr: float = param(2e-4, POSITIVE)
+    precision: str = param("float32", StrOptions({"float32", "bfloat16"}))
     lambda_score: float = param(0.9, UNIT_INTERVAL)
     contamination: float = param(0.1, CONTAMINATION)
     validation_fraction: float = param(0.1, FRACTION)

@@ -145,3 +145,30 @@ def test_restore_best_modules_restores_generator_and_discriminator(rng):
     for name, module in (("module", det.generator_), ("discriminator", det.discriminator_)):
         for key, value in module.state_dict().items():
             assert torch.equal(value.cpu(), snapshots[best][name][key]), (name, key)
+
+
+def test_min_steps_sets_the_training_budget(rng, capsys):
+    """min_steps lengthens training to at least that many optimiser steps, and verbose prints the budget."""
+    X = rng.normal(size=(50, 4))  # 45 training rows after the held-out 10 %: 3 batches of 16
+    det = SkipGANomalyDetector(**{**TINY, "n_epochs": 1, "min_steps": 10, "verbose": 1}).fit(X)
+    assert det.n_iter_ == 4  # ceil(10 / 3)
+    assert "training budget: 4 epochs x 45 samples = 12 optimiser steps" in capsys.readouterr().out
+    # n_epochs wins when it already gives more steps.
+    assert SkipGANomalyDetector(**{**TINY, "n_epochs": 3, "min_steps": 2}).fit(X).n_iter_ == 3
+
+
+@pytest.mark.parametrize("shape", [(40, 8, 8), (40, 5)], ids=["images", "rows"])
+def test_bfloat16_training_stays_close_to_float32(shape, rng):
+    """bfloat16 autocast changes the arithmetic of training only: same seed, nearly the same model."""
+    X = rng.uniform(size=shape)
+    full = SkipGANomalyDetector(**TINY).fit(X)
+    half = SkipGANomalyDetector(**TINY, precision="bfloat16").fit(X)
+    scores_full, scores_half = full.score_samples(X), half.score_samples(X)
+    assert scores_half.dtype == np.float64 and np.isfinite(scores_half).all()
+    assert not np.array_equal(scores_full, scores_half)  # the arithmetic did change
+    assert np.corrcoef(scores_full, scores_half)[0, 1] > 0.9
+    # Weights come back in the default memory format and float32, whatever training used.
+    for p in half.generator_.parameters():
+        assert p.dtype == torch.float32 and p.is_contiguous()
+    with pytest.raises(ValueError, match="precision"):
+        SkipGANomalyDetector(**TINY, precision="float16").fit(X)
