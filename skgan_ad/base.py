@@ -42,6 +42,7 @@ from ._training import fit_networks, resolve_device
 from ._validation import (
     CONTAMINATION,
     FRACTION,
+    NON_NEGATIVE,
     NON_NEGATIVE_INT,
     POSITIVE,
     POSITIVE_INT,
@@ -52,6 +53,7 @@ from ._validation import (
     check_image_shape,
     validate_input,
 )
+from .losses import gaussian_blur
 
 __all__ = ["SCORE_PARTS", "BaseGANDetector", "resolve_device"]
 
@@ -89,6 +91,17 @@ lambda_score : float in [0, 1]
     is the share of the detector's other learned part (see Notes). Both
     parts are standardised on held-out normals first, so the weight means
     what it says. Changing it needs no retraining.
+residual_sigma : float, default=0.0
+    Images only: standard deviation (pixels) of a Gaussian smoothing of
+    the per-pixel residual ``|x - G(x)|`` (averaged over channels) before
+    it is squared or averaged into the ``residual`` part; 0 leaves it
+    unsmoothed. Smoothing makes coherent defects count more than scattered
+    one-pixel reconstruction noise.
+residual_norm : {"none", "pixel"}, default="none"
+    "pixel" divides each pixel's residual by its mean on held-out normals
+    (computed at fit) before averaging, so pixels that normal images
+    reconstruct badly anyway (edges, texture) count less than pixels they
+    never get wrong.
 contamination : float in (0, 0.5], default=0.1
     Share of normal data to flag: ``offset_`` is this quantile of the
     held-out normal scores, so it is the false-positive rate accepted.
@@ -207,6 +220,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     lr: float = param(2e-4, POSITIVE)
     precision: str = param("float32", StrOptions({"float32", "bfloat16"}))
     lambda_score: float = param(0.9, UNIT_INTERVAL)
+    residual_sigma: float = param(0.0, NON_NEGATIVE)
+    residual_norm: str = param("none", StrOptions({"none", "pixel"}))
     contamination: float = param(0.1, CONTAMINATION)
     validation_fraction: float = param(0.1, FRACTION)
     trim_fraction: float = param(0.0, FRACTION)
@@ -223,7 +238,15 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
     # left out of the training cache's key. Detectors add their own score parameters.
-    _scoring_params = frozenset({"lambda_score", "contamination", "memory", "verbose"})
+    _scoring_params = frozenset(
+        {"lambda_score", "residual_sigma", "residual_norm", "contamination", "memory", "verbose"}
+    )
+
+    # How the residual compares x with G(x), pixel by pixel: "l1" (|r|) or "l2" (r^2).
+    _distance = "l1"
+    # Added to the held-out per-pixel residual scale (network units, where images span [-1, 1]):
+    # pixels that normal data never get wrong (MNIST's empty border) must not blow a score up.
+    _PIXEL_SCALE_FLOOR = 1e-3
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -274,8 +297,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         self.history_ = trained["history"]
         self.n_iter_ = len(self.history_)
 
-        # Standardise the score parts and place the threshold on held-out normals:
-        # the training rows have been memorised and would score too well.
+        # The per-pixel residual scale, then the statistics of each score part and the
+        # threshold, all on held-out normals: the training rows have been memorised.
+        self.residual_scale_ = None
+        if self.residual_norm == "pixel":
+            self.residual_scale_ = self._pixel_scale(reference_rows)
         raw = self._raw_components(reference_rows)
         self.component_stats_ = {
             name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
@@ -353,6 +379,38 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         return smooth_maps(np.concatenate(parts).astype(np.float64), sigma)
 
     # -- helpers ---------------------------------------------------------------------
+    def _residual_map(self, x: torch.Tensor, x_hat: torch.Tensor, geometry: Geometry) -> torch.Tensor:
+        """Per-pixel (per-feature) residual before averaging: ``|r|`` or ``r^2`` of ``r = x - G(x)``,
+        on the original pixels, smoothed first when ``residual_sigma > 0``."""
+        r = geometry.crop(x) - geometry.crop(x_hat)
+        if geometry.is_image and self.residual_sigma > 0:
+            r = gaussian_blur(r.abs().mean(dim=1, keepdim=True), self.residual_sigma)
+        return r.pow(2) if self._distance == "l2" else r.abs()
+
+    def _residual(self, x: torch.Tensor, x_hat: torch.Tensor, geometry: Geometry) -> torch.Tensor:
+        """The ``residual`` score part of each sample: the mean of :meth:`_residual_map`,
+        each pixel divided by its held-out scale when ``residual_norm="pixel"``."""
+        values = self._residual_map(x, x_hat, geometry)
+        if self.residual_norm == "pixel":
+            scale = getattr(self, "residual_scale_", None)
+            if scale is None or scale.shape != tuple(values.shape[1:]):
+                raise ValueError(
+                    "residual_norm='pixel' needs the per-pixel residual scale of held-out normals, computed by "
+                    "fit with the same residual_norm and residual_sigma: refit the detector after changing them"
+                )
+            values = values / torch.as_tensor(scale, dtype=values.dtype, device=values.device)
+        return values.flatten(1).mean(dim=1)
+
+    def _pixel_scale(self, rows: np.ndarray) -> np.ndarray:
+        """Mean per-pixel residual of ``rows`` (held-out normals), plus a floor: ``residual_scale_``."""
+        maps = self._map_batches(
+            rows,
+            lambda generator, discriminator, x, geometry: (
+                self._residual_map(x, self._generate(generator, discriminator, x, geometry), geometry).cpu().numpy()
+            ),
+        )
+        return np.concatenate(maps).astype(np.float64).mean(axis=0) + self._PIXEL_SCALE_FLOOR
+
     def _geometry(self) -> Geometry:
         return Geometry(self.n_features_in_, self.image_shape_)
 

@@ -14,7 +14,7 @@ from .._validation import NON_NEGATIVE
 from ..base import BaseGANDetector
 from ..losses import SkipGANomalyLoss, per_sample_l1, per_sample_mse
 
-_DISTANCES = {"l1": per_sample_l1, "l2": per_sample_mse}
+_FEATURE_DISTANCES = {"l1": per_sample_l1, "l2": per_sample_mse}
 
 
 @estimator_params
@@ -33,8 +33,10 @@ class SkipFamilyDetector(BaseGANDetector):
         return SkipGANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_lat=self.w_lat, latent_distance=self._distance)
 
     def _batch_components(self, generator, discriminator, x, geometry):
-        distance = _DISTANCES[self._distance]
         fake = generator(x)
         _, f_real = discriminator(x)
         _, f_fake = discriminator(fake)
-        return {"residual": distance(geometry.crop(x), geometry.crop(fake)), "feature": distance(f_real, f_fake)}
+        return {
+            "residual": self._residual(x, fake, geometry),
+            "feature": _FEATURE_DISTANCES[self._distance](f_real, f_fake),
+        }

@@ -201,5 +201,10 @@ class AnoGANDetector(BaseGANDetector):
         return generator(self._search(generator, discriminator, x, geometry)[0])
 
     def _batch_components(self, generator, discriminator, x, geometry):
-        z, residual, disc, _, _ = self._search(generator, discriminator, x, geometry)
-        return {"residual": residual, DISCRIMINATOR_TERMS[self.disc_term]: disc, "latent_norm": latent_norm_distance(z)}
+        z, _, disc, _, _ = self._search(generator, discriminator, x, geometry)
+        # The search minimised the plain L1 residual; the score's residual follows residual_sigma / residual_norm.
+        return {
+            "residual": self._residual(x, generator(z), geometry),
+            DISCRIMINATOR_TERMS[self.disc_term]: disc,
+            "latent_norm": latent_norm_distance(z),
+        }

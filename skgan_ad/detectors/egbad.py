@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._outlier import estimator_params, param
 from .._validation import NON_NEGATIVE, POSITIVE_INT, StrOptions
 from ..base import BaseGANDetector
-from ..losses import DISCRIMINATOR_TERMS, BiGANLoss, discriminator_term, latent_norm_distance, per_sample_l1
+from ..losses import DISCRIMINATOR_TERMS, BiGANLoss, discriminator_term, latent_norm_distance
 from ..nets import BiGANGenerator, JointDiscriminator
 
 
@@ -93,7 +93,7 @@ class EGBADDetector(BaseGANDetector):
         logits, f_real = discriminator((x, z))
         _, f_fake = discriminator((x_hat, z))
         return {
-            "residual": per_sample_l1(geometry.crop(x), geometry.crop(x_hat)),
+            "residual": self._residual(x, x_hat, geometry),
             DISCRIMINATOR_TERMS[self.disc_term]: discriminator_term(self.disc_term, logits, f_real, f_fake),
             "latent_norm": latent_norm_distance(z),
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._outlier import estimator_params, param
 from .._validation import NON_NEGATIVE, POSITIVE_INT
 from ..base import BaseGANDetector
-from ..losses import GANomalyLoss, per_sample_l1, per_sample_mse
+from ..losses import GANomalyLoss, per_sample_mse
 from ..nets import DCGANDiscriminator, MLPDiscriminator
 from ..nets.ganomaly import EncoderDecoderEncoder
 
@@ -90,6 +90,6 @@ class GANomalyDetector(BaseGANDetector):
     def _batch_components(self, generator, discriminator, x, geometry):
         x_hat, z, z_hat = generator(x)
         return {
-            "residual": per_sample_l1(geometry.crop(x), geometry.crop(x_hat)),
+            "residual": self._residual(x, x_hat, geometry),
             "latent": per_sample_mse(z, z_hat),
         }

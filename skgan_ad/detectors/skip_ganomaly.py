@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .._outlier import estimator_params
+from .._outlier import estimator_params, param
+from .._validation import NON_NEGATIVE_INT
 from ..nets import DCGANDiscriminator, MLPDiscriminator, SkipMLPGenerator, SkipUNetGenerator
 from ._skip_family import SkipFamilyDetector
 
@@ -29,6 +30,11 @@ class SkipGANomalyDetector(SkipFamilyDetector):
     lambda_score : float in [0, 1], default=0.9
         The paper's lambda in ``A = lambda R + (1 - lambda) L``: the share of
         the ``residual`` part R (0.9 is the reference code's value).
+    n_skips : int or None, default=None
+        Skip connections of the generator kept, counted from the innermost
+        (None: all, the paper's U-Net; 0: a plain encoder-decoder). The
+        outer, high-resolution skips let the generator copy any input,
+        anomalies included.
     hidden_dims : tuple of int, default=(64, 32, 16)
         Layer widths of the tabular encoder (mirrored by the decoder) and
         discriminator.
@@ -83,13 +89,15 @@ class SkipGANomalyDetector(SkipFamilyDetector):
     True
     """
 
+    n_skips: int | None = param(None, NON_NEGATIVE_INT, None)
+
     def _build_networks(self, geometry):
         if geometry.is_image:
             return (
-                SkipUNetGenerator(geometry.channels, geometry.size, ngf=self.ngf),
+                SkipUNetGenerator(geometry.channels, geometry.size, n_skips=self.n_skips, ngf=self.ngf),
                 DCGANDiscriminator(geometry.channels, geometry.size, ndf=self.ndf),
             )
         return (
-            SkipMLPGenerator(geometry.n_features, self.hidden_dims),
+            SkipMLPGenerator(geometry.n_features, self.hidden_dims, n_skips=self.n_skips),
             MLPDiscriminator(geometry.n_features, self.hidden_dims),
         )

@@ -20,18 +20,39 @@ def channel_widths(base: int, n_levels: int, max_mult: int = 8) -> list[int]:
     return [base * min(2**i, max_mult) for i in range(n_levels)]
 
 
-def skip_connected_forward(down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks, each after the first fed
-    the concatenation of the matching down block's output and the previous up block's."""
+def n_skips_kept(n_skips: int | None, n_levels: int) -> int:
+    """Skip connections a U-Net of ``n_levels`` down blocks keeps: ``n_skips`` (None: all ``n_levels - 1``)."""
+    n_max = n_levels - 1
+    return n_max if n_skips is None else min(int(n_skips), n_max)
+
+
+def has_skip(level: int, n_levels: int, n_skips: int | None) -> bool:
+    """Whether the up block at resolution ``level`` (0 = outermost) receives its down block's output.
+
+    The innermost level has no skip (it is the code); the kept skips are the
+    innermost ``n_skips``, since the outer, high-resolution ones are what let
+    a generator copy its input, anomalies included.
+    """
+    return level < n_levels - 1 and level >= n_levels - 1 - n_skips_kept(n_skips, n_levels)
+
+
+def skip_connected_forward(
+    down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor, n_skips: int | None = None
+) -> torch.Tensor:
+    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks; the up blocks that have a skip
+    (the innermost ``n_skips``, all with None) are fed the concatenation of the matching down
+    block's output and the previous up block's."""
     skips = []
     h = x
     for block in down:
         h = block(h)
         skips.append(h)
     h = skips.pop()
+    n_levels = len(down)
     for j, block in enumerate(up):
-        if j:
-            h = torch.cat([skips.pop(), h], dim=1)
+        level = n_levels - 1 - j
+        if has_skip(level, n_levels, n_skips):
+            h = torch.cat([skips[level], h], dim=1)
         h = block(h)
     return h
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._blocks import skip_connected_forward
+from ._blocks import has_skip, skip_connected_forward
 
 
 def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
@@ -44,26 +44,30 @@ class SkipMLPGenerator(nn.Module):
     each encoder layer's output to the decoder input of the same width; a
     linear output layer returns to ``n_features`` (tabular inputs are
     standardised, so no squashing nonlinearity). There is no BatchNorm, so
-    training works with any batch size, a batch of one included.
+    training works with any batch size, a batch of one included. ``n_skips``
+    keeps only the innermost skip connections, as for :class:`SkipUNetGenerator`.
     """
 
-    def __init__(self, n_features: int, hidden_dims: Sequence[int] = (64, 32, 16)) -> None:
+    def __init__(
+        self, n_features: int, hidden_dims: Sequence[int] = (64, 32, 16), *, n_skips: int | None = None
+    ) -> None:
         super().__init__()
         dims = _check_dims(hidden_dims)
         sizes = [n_features, *dims]
+        self.n_skips = n_skips
         self.down = nn.ModuleList(
             nn.Sequential(nn.Linear(a, b), nn.LeakyReLU(0.2)) for a, b in zip(sizes[:-1], sizes[1:])
         )
         self.up = nn.ModuleList()
         for i in reversed(range(1, len(sizes))):
-            c_in = sizes[i] if i == len(sizes) - 1 else 2 * sizes[i]
+            c_in = 2 * sizes[i] if has_skip(i - 1, len(dims), n_skips) else sizes[i]
             if i == 1:
                 self.up.append(nn.Linear(c_in, n_features))
             else:
                 self.up.append(nn.Sequential(nn.Linear(c_in, sizes[i - 1]), nn.ReLU()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return skip_connected_forward(self.down, self.up, x)
+        return skip_connected_forward(self.down, self.up, x, self.n_skips)
 
 
 class MLPDiscriminator(nn.Module):

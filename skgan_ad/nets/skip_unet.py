@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import channel_widths, check_power_of_two, skip_connected_forward
+from ._blocks import channel_widths, check_power_of_two, has_skip, skip_connected_forward
 
 
 class SkipUNetGenerator(nn.Module):
@@ -20,13 +20,24 @@ class SkipUNetGenerator(nn.Module):
     Unlike pix2pix's in-place activations, the skip carries the block's
     output before the next activation, so what the decoder sees is exactly
     what the encoder produced.
+
+    ``n_skips`` keeps only the innermost skip connections (None: all of them,
+    the paper's network; 0: a plain encoder-decoder through the 1x1 code).
     """
 
     def __init__(
-        self, in_channels: int, image_size: int, ngf: int = 64, max_mult: int = 8, out_channels: int | None = None
+        self,
+        in_channels: int,
+        image_size: int,
+        *,
+        n_skips: int | None = None,
+        ngf: int = 64,
+        max_mult: int = 8,
+        out_channels: int | None = None,
     ) -> None:
         super().__init__()
         n_levels = check_power_of_two(image_size)
+        self.n_skips = n_skips
         widths = channel_widths(ngf, n_levels, max_mult)
         out_channels = in_channels if out_channels is None else out_channels
 
@@ -42,7 +53,7 @@ class SkipUNetGenerator(nn.Module):
 
         self.up = nn.ModuleList()
         for i in reversed(range(n_levels)):
-            c_in = widths[i] if i == n_levels - 1 else 2 * widths[i]
+            c_in = 2 * widths[i] if has_skip(i, n_levels, n_skips) else widths[i]
             if i == 0:
                 layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()]
             else:
@@ -54,4 +65,4 @@ class SkipUNetGenerator(nn.Module):
             self.up.append(nn.Sequential(*layers))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return skip_connected_forward(self.down, self.up, x)
+        return skip_connected_forward(self.down, self.up, x, self.n_skips)
