@@ -103,3 +103,16 @@ def test_gradient_callbacks_see_both_networks():
     net.fit(torch.randn(30, 3), None)
     assert {id(p) for p in net.module_.parameters()} <= recorder.seen
     assert {id(p) for p in net.discriminator_.parameters()} <= recorder.seen
+
+
+@pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
+def test_paper_builds_the_papers_detector(cls):
+    """paper() keeps the seed paper's settings one call away, whatever the defaults become."""
+    det = cls.paper(random_state=3)
+    params = det.get_params()
+    assert params["random_state"] == 3
+    assert {k: params[k] for k in cls._paper_params} == cls._paper_params
+    # The paper's training: 15 epochs of batch 64 with Adam lr 2e-4 (reference code), no extra budget.
+    assert (params["n_epochs"], params["batch_size"], params["lr"], params["min_steps"]) == (15, 64, 2e-4, 0)
+    assert params["residual_sigma"] == 0.0 and params["residual_norm"] == "none"
+    assert cls.paper(min_steps=100).min_steps == 100

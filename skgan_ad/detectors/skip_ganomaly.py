@@ -91,6 +91,8 @@ class SkipGANomalyDetector(SkipFamilyDetector):
 
     n_skips: int | None = param(None, NON_NEGATIVE_INT, None)
 
+    _paper_params = {**SkipFamilyDetector._paper_params, "n_skips": None, "w_con": 40.0, "lambda_score": 0.9}
+
     def _build_networks(self, geometry):
         if geometry.is_image:
             return (
