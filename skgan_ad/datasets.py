@@ -13,6 +13,7 @@ anomaly and 0 for a normal sample.
 from __future__ import annotations
 
 import gzip
+import numbers
 import os
 import zlib
 from collections.abc import Sequence
@@ -540,3 +541,68 @@ def one_class(
     keep_train = _subsample(np.zeros(len(X_normal)), max_train, rng, stratify=False)
     keep_test = _subsample(y_out, max_test, rng, stratify=True)
     return AnomalySplit(X_normal[keep_train], X_test[keep_test], y_out[keep_test])
+
+
+def development_split(
+    X_train, y_train, label, *, protocol="one-class", n_fit=2000, n_val=500, n_anomalies=500, random_state=None
+) -> AnomalySplit:
+    """A development split carved from a data set's *training* images, for choosing settings honestly.
+
+    Defaults, epochs and configurations must never be chosen on a test split
+    (the reference code picks epochs by test AUC). This helper builds the
+    protocol's split from the training split alone: normal images are drawn
+    at random into a fitting part (``n_fit``) and a disjoint validation part
+    (``n_val``), and ``n_anomalies`` images of the anomalous classes are
+    drawn as validation anomalies. Tune on it; then run the test protocol
+    (:func:`one_class`, :func:`leave_one_class_out`) once.
+
+    Parameters
+    ----------
+    X_train, y_train : array-like of shape (n_train, ...), (n_train,)
+        A data set's training split and its class labels (never its test split).
+    label : label
+        The normal class (``protocol="one-class"``) or the abnormal class
+        (``protocol="leave-one-class-out"``).
+    protocol : {"one-class", "leave-one-class-out"}, default="one-class"
+    n_fit, n_val, n_anomalies : int, default=2000, 500, 500
+        Sizes of the three parts (each at most what the classes hold).
+    random_state : int, RandomState instance or None
+        Seed of the draws: normals are permuted first, then anomalies.
+
+    Returns
+    -------
+    AnomalySplit
+        ``X_train`` the fitting normals; ``X_test`` the validation normals,
+        then the anomalies; ``y_test`` 0 for normals and 1 for anomalies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.arange(100).reshape(50, 2), np.repeat([0, 1, 2, 3, 4], 10)
+    >>> split = development_split(X, y, 0, n_fit=6, n_val=4, n_anomalies=5, random_state=0)
+    >>> len(split.X_train), split.y_test.tolist()
+    (6, [0, 0, 0, 0, 1, 1, 1, 1, 1])
+    """
+    if protocol not in ("one-class", "leave-one-class-out"):
+        raise ValueError(f"protocol must be 'one-class' or 'leave-one-class-out', got {protocol!r}")
+    X_train, y_train = np.asarray(X_train), np.asarray(y_train)
+    if len(X_train) != len(y_train):
+        raise ValueError(f"X_train and y_train differ in length: {len(X_train)} vs {len(y_train)}")
+    if not _present(label, y_train):
+        raise ValueError(f"class {label!r} is not in y_train; the classes are {np.unique(y_train).tolist()}")
+    for name, value in (("n_fit", n_fit), ("n_val", n_val), ("n_anomalies", n_anomalies)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    rng = check_random_state(random_state)
+    is_normal = (y_train == label) if protocol == "one-class" else (y_train != label)
+    normals = rng.permutation(np.flatnonzero(is_normal))
+    anomalies = rng.permutation(np.flatnonzero(~is_normal))
+    if len(normals) < n_fit + n_val or len(anomalies) < n_anomalies:
+        raise ValueError(
+            f"the {protocol} split for class {label!r} needs {n_fit} + {n_val} normal and {n_anomalies} anomalous "
+            f"training images; there are {len(normals)} and {len(anomalies)}"
+        )
+    fit, val = normals[:n_fit], normals[n_fit : n_fit + n_val]
+    X_test = np.concatenate([X_train[val], X_train[anomalies[:n_anomalies]]])
+    y_test = np.r_[np.zeros(len(val), int), np.ones(n_anomalies, int)]
+    return AnomalySplit(X_train[fit], X_test, y_test)
