@@ -34,8 +34,8 @@ def test_smoothed_residual_is_the_smoothed_anomaly_map(cls, digit_images):
 def test_pixel_normalised_residual(cls, digit_images):
     """residual_norm='pixel' divides each pixel's residual by its mean on the held-out normals."""
     X = digit_images[0][:40]
-    plain = cls(**DETECTORS[cls]).fit(X)
-    det = cls(**DETECTORS[cls], residual_norm="pixel").fit(X)
+    plain = cls(**DETECTORS[cls], residual_sigma=0.0).fit(X)
+    det = cls(**DETECTORS[cls], residual_sigma=0.0, residual_norm="pixel").fit(X)
     assert plain.residual_scale_ is None and det.residual_scale_.shape == (1, 8, 8)
     power = 2 if det._distance == "l2" else 1
     per_pixel = plain.anomaly_map(X[:6], sigma=0) ** power  # same networks: residual options train nothing
@@ -50,12 +50,12 @@ def test_pixel_normalised_residual(cls, digit_images):
 
 def test_pixel_scale_comes_from_the_held_out_rows(digit_images):
     X = digit_images[0][:50]
-    det = SkipGANomalyDetector(**TINY, residual_norm="pixel").fit(X)
+    det = SkipGANomalyDetector(**TINY, residual_sigma=0.0, residual_norm="pixel").fit(X)
     rng = np.random.RandomState(TINY["random_state"])
     draw_seed(rng)
     rows = X.reshape(len(X), -1)
     _, held_out = holdout_split(rows, det.validation_fraction, rng)
-    maps = SkipGANomalyDetector(**TINY).fit(X).anomaly_map(held_out.reshape(-1, 8, 8), sigma=0) ** 2
+    maps = SkipGANomalyDetector(**TINY, residual_sigma=0.0).fit(X).anomaly_map(held_out.reshape(-1, 8, 8), sigma=0) ** 2
     np.testing.assert_allclose(det.residual_scale_[0], maps.mean(axis=0) + det._PIXEL_SCALE_FLOOR, rtol=1e-5)
 
 
