@@ -1,7 +1,7 @@
 """Training on contaminated data: what 5 % anomalies in the training set cost, and what trimming wins back.
 
-    python benchmarks/contamination.py --threads 1
-    python benchmarks/contamination.py --detector GANomaly --digits 4 7
+    python -m benchmarks.contamination --threads 1
+    python -m benchmarks.contamination --detector GANomaly --digits 4 7
 
 Digits task of DESIGN.md (abnormal digit a; the other digits normal, 80/20
 split with random_state=0). For the contaminated runs, images of digit a are
@@ -16,32 +16,19 @@ tested on the same images:
   the highest training loss. Also reported: how many of the samples dropped
   in the last epoch were injected anomalies (precision of the trimming).
 
-Writes ``benchmarks/results/contamination_<detector>.json``.
+Writes ``benchmarks/results/contamination_<detector>.json`` and prints its table from it.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-import time
-
 import numpy as np
-import torch
 from sklearn.metrics import roc_auc_score
 
 from skgan_ad import GANomalyDetector, SkipGANomalyDetector
-from skgan_ad.datasets import digits_leave_one_out
 
-sys.path.insert(0, os.path.dirname(__file__))
-from detection import environment  # noqa: E402
+from ._harness import add_digits_options, digits_split, make_parser, parse_args, run_benchmark, timed
 
-DETECTORS = {
-    # The digits demo's configuration of each detector.
-    "SkipGANomaly": lambda **kw: SkipGANomalyDetector(ngf=32, ndf=32, batch_size=16, random_state=0, **kw),
-    "GANomaly": lambda **kw: GANomalyDetector(ngf=32, ndf=32, batch_size=16, random_state=0, **kw),
-}
+DETECTORS = {"SkipGANomaly": SkipGANomalyDetector, "GANomaly": GANomalyDetector}
 
 
 def contaminate(split, share: float, rng: np.random.RandomState):
@@ -58,8 +45,9 @@ def contaminate(split, share: float, rng: np.random.RandomState):
     return X_train[order], is_injected[order], split.X_test[keep], split.y_test[keep]
 
 
-def run_digit(make, digit: int, share: float) -> dict:
-    split = digits_leave_one_out(digit)
+def run_digit(make, digit: int, share: float, args=None) -> dict:
+    """AUC of ``make(**params)`` trained clean, contaminated, and contaminated with trimming, on one digit."""
+    split = digits_split(digit, args)
     X_dirty, is_injected, X_test, y_test = contaminate(split, share, np.random.RandomState(digit))
     out = {"n_train_clean": len(split.X_train), "n_injected": int(is_injected.sum())}
     runs = {
@@ -68,12 +56,12 @@ def run_digit(make, digit: int, share: float) -> dict:
         "trimmed": (X_dirty, dict(trim_fraction=share, trim_warmup=2)),
     }
     for name, (X_train, params) in runs.items():
-        start = time.perf_counter()
         # validation_fraction=0 keeps the training rows in X_train's order, so dropped indices map back;
         # the score statistics and offset_ are then taken on the training data (AUC does not use offset_).
-        det = make(validation_fraction=0.0, **params).fit(X_train)
+        det, out[f"{name}_fit_s"] = timed(
+            lambda X_train=X_train, params=params: make(validation_fraction=0.0, **params).fit(X_train)
+        )
         out[name] = float(roc_auc_score(y_test, det.anomaly_score(X_test)))
-        out[f"{name}_fit_s"] = time.perf_counter() - start
         if params:
             dropped = np.asarray(det.history_[-1, "train_dropped"], dtype=int)
             out["dropped_last_epoch"] = len(dropped)
@@ -82,20 +70,21 @@ def run_digit(make, digit: int, share: float) -> dict:
     return out
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--detector", choices=sorted(DETECTORS), default="SkipGANomaly")
-    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--share", type=float, default=0.05)
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    command = " ".join(["python", "benchmarks/contamination.py", *(sys.argv[1:] if argv is None else argv)])
-    start = time.perf_counter()
-    records = {d: run_digit(DETECTORS[args.detector], d, args.share) for d in args.digits}
-    wall_s = time.perf_counter() - start
+def run(args) -> dict:
+    # The digits demo's configuration of each detector (widths and epochs can be changed for quick runs).
+    params = dict(ngf=args.width, ndf=args.width, batch_size=16, random_state=0, device=args.device)
+    if args.epochs is not None:
+        params["n_epochs"] = args.epochs
+
+    def make(**kw):
+        return DETECTORS[args.detector](**params, **kw)
+
+    records = {str(d): run_digit(make, d, args.share, args) for d in args.digits}
+    return dict(detector=args.detector, params=params, share=args.share, records=records)
+
+
+def render(payload: dict) -> str:
+    records = payload["records"]
     means = {k: float(np.mean([r[k] for r in records.values()])) for k in ("clean", "contaminated", "trimmed")}
     dropped = sum(r["dropped_last_epoch"] for r in records.values())
     hit = sum(r["dropped_were_injected"] for r in records.values())
@@ -110,15 +99,19 @@ def main(argv=None):
         f"| **mean** | **{means['clean']:.3f}** | **{means['contaminated']:.3f}** | **{means['trimmed']:.3f}** | "
         f"{hit} / {dropped} |",
     ]
-    table = "\n".join(lines)
-    print(f"\n{table}\n\nwall time {wall_s / 60:.1f} min; {environment('cpu')}")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, f"contamination_{args.detector}.json"), "w") as f:
-        json.dump(
-            dict(command=command, wall_s=wall_s, environment=environment("cpu"), records=records, table=table),
-            f,
-            indent=1,
-        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, seeds=None, device="cpu")
+    parser.add_argument("--detector", choices=sorted(DETECTORS), default="SkipGANomaly")
+    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--share", type=float, default=0.05)
+    parser.add_argument("--width", type=int, default=32, help="ngf = ndf (the demo's 32)")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the detector's)")
+    add_digits_options(parser)
+    args = parse_args(parser, argv)
+    return run_benchmark(args, "benchmarks.contamination", f"contamination_{args.detector}", run, render)
 
 
 if __name__ == "__main__":

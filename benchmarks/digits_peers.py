@@ -1,8 +1,8 @@
 """All our detectors on DESIGN.md's digits task, beside PyOD's AnoGAN and ALAD and simple baselines.
 
-    pip install pyod                                    # optional benchmark dependency
-    python benchmarks/digits_peers.py --threads 1       # ten digits, every method (see the README for the time)
-    python benchmarks/digits_peers.py --digits 4 --methods AnoGAN PyOD-AnoGAN
+    pip install 'skgan_ad[peers]'                       # PyOD: optional benchmark dependency
+    python -m benchmarks.digits_peers --threads 1       # ten digits, every method (see the README for the time)
+    python -m benchmarks.digits_peers --digits 4 --methods AnoGAN PyOD-AnoGAN
 
 Split (DESIGN.md, "Where the bar is"): for abnormal digit a, the other digits
 are normal and split 80/20 with ``train_test_split(test_size=0.2,
@@ -28,21 +28,18 @@ per sample (the whole test set scored in one call, divided by its size).
 Writes ``benchmarks/results/digits_peers.json`` after every digit, so an
 interrupted run keeps what it finished; ``--resume`` runs only the (digit,
 method) pairs that file lacks (PyOD's AnoGAN takes minutes per digit, so it
-can be run on fewer digits than the rest).
+can be run on fewer digits than the rest). Without PyOD its methods are
+skipped with a note. ``--width`` and ``--epochs`` shrink our image detectors
+for a quick run (defaults: the demo's 32 and each detector's epochs).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from skgan_ad import (
@@ -52,30 +49,42 @@ from skgan_ad import (
     GANomalyDetector,
     SkipGANomalyDetector,
 )
-from skgan_ad.datasets import digits_leave_one_out
 
-sys.path.insert(0, os.path.dirname(__file__))
-from detection import environment  # noqa: E402
+from ._harness import (
+    BASELINES,
+    add_digits_options,
+    command,
+    digits_split,
+    environment,
+    fit_score,
+    make_parser,
+    parse_args,
+    pyod_available,
+    read_results,
+    results_path,
+    timed,
+    write_results,
+)
 
 IMAGE = dict(image_shape=(1, 8, 8), random_state=0)
+# name -> (detector class, parameters); the image detectors also get ``image_settings`` (widths, epochs).
 OURS = {
     # The demo's configuration (README: picked on this split among 7, a selection on test labels).
-    "SkipGANomaly": lambda: SkipGANomalyDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
-    "GANomaly": lambda: GANomalyDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
-    "AnoGAN": lambda: AnoGANDetector(ngf=32, ndf=32, **IMAGE),
-    "EGBAD": lambda: EGBADDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
-    "DenseSkipAttention": lambda: DenseSkipAttentionDetector(ngf=32, ndf=32, batch_size=16, **IMAGE),
+    "SkipGANomaly": (SkipGANomalyDetector, dict(batch_size=16, **IMAGE)),
+    "GANomaly": (GANomalyDetector, dict(batch_size=16, **IMAGE)),
+    "AnoGAN": (AnoGANDetector, IMAGE),
+    "EGBAD": (EGBADDetector, dict(batch_size=16, **IMAGE)),
+    "DenseSkipAttention": (DenseSkipAttentionDetector, dict(batch_size=16, **IMAGE)),
     # The same two baselines on the tabular path (64 standardised features, fully connected networks),
     # the closest match to PyOD's fully connected AnoGAN and ALAD.
-    "AnoGAN (MLP)": lambda: AnoGANDetector(random_state=0),
-    "EGBAD (MLP)": lambda: EGBADDetector(batch_size=16, random_state=0),
+    "AnoGAN (MLP)": (AnoGANDetector, dict(random_state=0)),
+    "EGBAD (MLP)": (EGBADDetector, dict(batch_size=16, random_state=0)),
 }
 PEERS = ("PyOD-AnoGAN", "PyOD-ALAD")
 # PyOD's AnoGAN searches latent codes only inside fit, one training sample at a time; its
 # decision_function does no search (one forward per sample from the code left by the last training
 # sample). "PyOD-AnoGAN search" times that fit-time search: fit with 21 vs 1 query steps, 1 GAN epoch.
 SEARCH_COST = "PyOD-AnoGAN search"
-BASELINES = ("IsolationForest", "PCA recon.")
 # Scoring-time ratios reported: (peer, ours).
 RATIOS = [
     ("PyOD-AnoGAN", "AnoGAN"),
@@ -87,18 +96,25 @@ RATIOS = [
 ]
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
-
-
 def _record(y, scores, fit_s, score_s):
     return dict(auc=float(roc_auc_score(y, scores)), fit_s=fit_s, score_ms=1000 * score_s / len(y))
 
 
-def run_digit(abnormal: int, methods: list[str], out: dict | None = None) -> dict:
-    split = digits_leave_one_out(abnormal)
+def make_ours(name: str, width: int = 32, epochs: int | None = None, n_max: int | None = None):
+    """One of ``OURS``; the image detectors at width ``width`` and, when given, ``epochs`` epochs; AnoGAN's
+    search with ``n_max`` steps when given."""
+    cls, params = OURS[name]
+    if "image_shape" in params:
+        params = {**params, "ngf": width, "ndf": width, **({"n_epochs": epochs} if epochs else {})}
+    if n_max and cls is AnoGANDetector:
+        params = {**params, "n_max": n_max}
+    return cls(**params)
+
+
+def run_digit(abnormal: int, methods: list[str], out: dict | None = None, args=None) -> dict:
+    split = digits_split(abnormal, args)
+    width, epochs = getattr(args, "width", 32), getattr(args, "epochs", None)
+    n_max = getattr(args, "n_max", None)
     X_train = split.X_train.reshape(len(split.X_train), -1)
     X_test = split.X_test.reshape(len(split.X_test), -1)
     y = split.y_test
@@ -107,11 +123,11 @@ def run_digit(abnormal: int, methods: list[str], out: dict | None = None) -> dic
         if name in out:
             continue  # done by an earlier, resumed run
         if name in OURS:
-            det, fit_s = _timed(lambda name=name: OURS[name]().fit(X_train))
-            scores, score_s = _timed(lambda det=det: det.anomaly_score(X_test))
+            det, fit_s = timed(lambda name=name: make_ours(name, width, epochs, n_max).fit(X_train))
+            scores, score_s = timed(lambda det=det: det.anomaly_score(X_test))
             out[name] = _record(y, scores, fit_s, score_s)
             if name.startswith("AnoGAN"):  # a shorter search on the same networks (n_max changes no training)
-                scores, score_s = _timed(lambda det=det: det.set_params(n_max=50).anomaly_score(X_test))
+                scores, score_s = timed(lambda det=det: det.set_params(n_max=50).anomaly_score(X_test))
                 out[f"{name} n_max=50"] = _record(y, scores, 0.0, score_s)
         elif name == SEARCH_COST:
             from pyod.models.anogan import AnoGAN
@@ -119,7 +135,7 @@ def run_digit(abnormal: int, methods: list[str], out: dict | None = None) -> dic
             times = []
             for steps in (1, 21):
                 torch.manual_seed(0)
-                _, fit_s = _timed(lambda steps=steps: AnoGAN(device="cpu", epochs=1, epochs_query=steps).fit(X_train))
+                _, fit_s = timed(lambda steps=steps: AnoGAN(device="cpu", epochs=1, epochs_query=steps).fit(X_train))
                 times.append(fit_s)
             out[name] = dict(search_ms_per_sample_step=1000 * (times[1] - times[0]) / (20 * len(X_train)))
         elif name in PEERS:
@@ -128,16 +144,12 @@ def run_digit(abnormal: int, methods: list[str], out: dict | None = None) -> dic
 
             torch.manual_seed(0)  # PyOD's models draw from the global torch RNG
             peer = AnoGAN(device="cpu") if name == "PyOD-AnoGAN" else ALAD(device="cpu")
-            _, fit_s = _timed(lambda peer=peer: peer.fit(X_train))
-            scores, score_s = _timed(lambda peer=peer: peer.decision_function(X_test))
+            _, fit_s = timed(lambda peer=peer: peer.fit(X_train))
+            scores, score_s = timed(lambda peer=peer: peer.decision_function(X_test))
             out[name] = _record(y, scores, fit_s, score_s)
-        elif name == "IsolationForest":
-            model, fit_s = _timed(lambda: IsolationForest(random_state=0).fit(X_train))
-            scores, score_s = _timed(lambda model=model: -model.score_samples(X_test))
-            out[name] = _record(y, scores, fit_s, score_s)
-        elif name == "PCA recon.":
-            model, fit_s = _timed(lambda: PCA(16, random_state=0).fit(X_train))
-            scores, score_s = _timed(lambda m=model: ((X_test - m.inverse_transform(m.transform(X_test))) ** 2).sum(1))
+        elif name in BASELINES:
+            make, score = BASELINES[name]
+            scores, fit_s, score_s = fit_score(lambda make=make: make(0), score, X_train, X_test)
             out[name] = _record(y, scores, fit_s, score_s)
         else:
             raise ValueError(f"unknown method {name!r}")
@@ -197,45 +209,48 @@ def summary(records: list[dict]) -> str:
     return "\n".join(lines + [""] + ratios)
 
 
+def render(payload: dict) -> str:
+    return summary(payload["records"])
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_parser(__doc__, seeds=None, device="cpu")
     parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
     parser.add_argument("--methods", nargs="+", default=[*OURS, *PEERS, SEARCH_COST, *BASELINES])
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    parser.add_argument("--out", default=os.path.join("benchmarks", "results", "digits_peers.json"))
-    parser.add_argument("--resume", action="store_true", help="keep --out's results and run only what is missing")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    command = " ".join(["python", "benchmarks/digits_peers.py", *(sys.argv[1:] if argv is None else argv)])
-    records, start, commands = [], time.perf_counter(), [command]
-    if args.resume and os.path.exists(args.out):
-        with open(args.out) as f:
-            previous = json.load(f)
+    parser.add_argument("--width", type=int, default=32, help="ngf = ndf of our image detectors (the demo's 32)")
+    parser.add_argument("--epochs", type=int, help="epochs of our image detectors (default: each detector's)")
+    parser.add_argument("--n-max", type=int, help="AnoGAN's search steps of the first scoring (default: 500)")
+    add_digits_options(parser)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the results file's runs and run only what is missing"
+    )
+    args = parse_args(parser, argv)
+    if args.show:
+        print(render(read_results(args.show)))
+        return None
+    path = results_path(args, "digits_peers")
+    methods = pyod_available(args.methods, (*PEERS, SEARCH_COST))
+    records, start, commands = [], time.perf_counter(), [command("benchmarks.digits_peers", args)]
+    if args.resume and os.path.exists(path):
+        previous = read_results(path)
         records = previous["records"]
-        commands = [*previous.get("commands", [previous.get("command")]), command]
+        commands = [*previous.get("commands", [previous.get("command")]), *commands]
         start -= previous["wall_s"]
     by_digit = {r["digit"]: r for r in records}
     for digit in args.digits:
         if digit not in by_digit:
             by_digit[digit] = dict(digit=digit, results={})
             records.append(by_digit[digit])
-        run_digit(digit, args.methods, by_digit[digit]["results"])
+        run_digit(digit, methods, by_digit[digit]["results"], args)
         records.sort(key=lambda r: r["digit"])
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "w") as f:
-            json.dump(
-                dict(
-                    commands=commands,
-                    wall_s=time.perf_counter() - start,
-                    environment=environment("cpu"),
-                    records=records,
-                    table=summary(records),
-                ),
-                f,
-                indent=1,
-            )
-    print(f"\n{summary(records)}\n\nwall time {(time.perf_counter() - start) / 60:.1f} min; {environment('cpu')}")
+        # Written after every digit, so that an interrupted run keeps what it finished.
+        payload = dict(
+            commands=commands, wall_s=time.perf_counter() - start, environment=environment("cpu"), records=records
+        )
+        write_results(path, payload)
+    payload = read_results(path)
+    print(f"\n{render(payload)}\n\nwall time {payload['wall_s'] / 60:.1f} min; {payload['environment']}")
+    return payload
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """How much of a published AUC is protocol: the reference code's evaluation replayed on our networks.
 
-    python benchmarks/reference_protocol.py                      # CIFAR-10, ten classes, cpu preset, 15 epochs
-    python benchmarks/reference_protocol.py --classes bird car --epochs 5
-    python benchmarks/reference_protocol.py --replot benchmarks/results/reference_protocol_cifar10_cpu.json
+    python -m benchmarks.reference_protocol                     # CIFAR-10, ten classes, cpu preset, 15 epochs
+    python -m benchmarks.reference_protocol --classes bird automobile --epochs 5
+    python -m benchmarks.reference_protocol --replot benchmarks/results/reference_protocol_cifar10_cpu.json
 
 Skip-GANomaly's reference code (github.com/samet-akcay/skip-ganomaly, read in
 ``lib/models/skipganomaly.py`` and ``lib/data/``) evaluates CIFAR-10 in a way
@@ -20,7 +20,8 @@ This script trains ``SkipGANomalyDetector`` once per abnormal class (the
 ``cpu`` preset's split and widths of ``detection.py``, 15 epochs as in the
 paper) and keeps a copy of the networks after each epoch. Each copy is then
 scored on the same test images with the reference score
-``0.9 * mean((x - G(x))^2) + 0.1 * mean((f(x) - f(G(x)))^2)`` in three modes:
+``0.9 * mean((x - G(x))^2) + 0.1 * mean((f(x) - f(G(x)))^2)`` (the detector's
+unstandardised ``residual`` and ``feature`` parts) in three modes:
 
 * ``eval``: BatchNorm running statistics, so a score does not depend on its
   batch (our protocol);
@@ -32,6 +33,8 @@ Each mode is reported at the last epoch (no test labels used) and at the best
 epoch by test AUC (the reference code's selection), beside the detector's own
 score at the last epoch (``ours``: eval mode, parts standardised on held-out
 normals). Training is the same in every column: only the evaluation differs.
+The paper column is Skip-GANomaly's Table I (CIFAR-10, leave-one-class-out,
+the reference protocol), from ``PAPER_AUC`` in ``benchmarks/detection.py``.
 
 The train-mode passes run on copies, through the detector's private scoring
 hook (``_batch_components``): the library itself offers no way to score with
@@ -43,11 +46,8 @@ table.
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import os
-import sys
 import time
 
 import numpy as np
@@ -58,8 +58,8 @@ from skorch.callbacks import Callback
 from skgan_ad import SkipGANomalyDetector
 from skgan_ad.datasets import leave_one_class_out
 
-sys.path.insert(0, os.path.dirname(__file__))
-from detection import PAPER_AUC, PRESETS, environment, load_dataset, parse_run_arguments, write_json  # noqa: E402
+from ._harness import load_dataset, make_parser, parse_args, parse_params, results_path, run_benchmark
+from .detection import LOCO, PRESETS, paper_columns
 
 # The reference code's test batch size and score mix (lib/models/skipganomaly.py, test()).
 REFERENCE_BATCH = 64
@@ -91,12 +91,13 @@ def reference_scores(
     """The reference code's anomaly score of every image, in batches taken in ``order``."""
     generator.train(train_mode)
     discriminator.train(train_mode)
+    geometry = detector._geometry()
     scores = np.empty(len(x))
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             idx = order[start : start + batch_size]
-            parts = detector._batch_components(generator, discriminator, x[idx])
-            mixed = REFERENCE_LAMBDA * parts["reconstruction"] + (1 - REFERENCE_LAMBDA) * parts["latent"]
+            parts = detector._batch_components(generator, discriminator, x[idx], geometry)
+            mixed = REFERENCE_LAMBDA * parts["residual"] + (1 - REFERENCE_LAMBDA) * parts["feature"]
             scores[idx] = mixed.cpu().numpy()
     return scores
 
@@ -149,15 +150,23 @@ COLUMNS = (
 )
 
 
+def paper_column(dataset: str) -> dict[str, float]:
+    """Skip-GANomaly's published AUC per class for this data set under leave-one-class-out (empty if none)."""
+    return next((p.per_class for p in paper_columns(dataset, LOCO) if "Skip-GANomaly (" in p.label), {})
+
+
 def markdown_table(records, dataset: str) -> str:
-    paper = PAPER_AUC.get(dataset, {})
+    paper = paper_column(dataset)
     lines = [
-        "| abnormal class | " + " | ".join(name for name, _ in COLUMNS) + " | paper (Skip-GANomaly) |",
+        "| abnormal class | "
+        + " | ".join(name for name, _ in COLUMNS)
+        + " | paper: Skip-GANomaly (Table I, leave-one-class-out, reference protocol) |",
         "|---|" + "---|" * (len(COLUMNS) + 1),
     ]
     for record in records:
         cells = " | ".join(f"{get(record):.3f}" for _, get in COLUMNS)
-        lines.append(f"| {record['class']} | {cells} | {paper.get(record['class'], 'n/a')} |")
+        value = paper.get(record["class"])
+        lines.append(f"| {record['class']} | {cells} | {'n/a' if value is None else f'{value:.3f}'} |")
     means = " | ".join(f"**{np.mean([get(r) for r in records]):.3f}**" for _, get in COLUMNS)
     paper_values = [paper[r["class"]] for r in records if r["class"] in paper]
     paper_mean = f"**{np.mean(paper_values):.3f}**" if len(paper_values) == len(records) else ""
@@ -199,31 +208,11 @@ def plot_curves(records, path: str) -> bool:
     return True
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", choices=["cifar10", "mnist"], default="cifar10")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
-    parser.add_argument("--epochs", type=int, default=15, help="training epochs (paper: 15)")
-    parser.add_argument("--classes", nargs="+", help="abnormal classes (names); default all ten")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--replot", metavar="JSON", help="redraw the table and figure of a results file of this script; trains nothing"
-    )
-    args = parse_run_arguments(parser, argv)
-    if args.replot:
-        with open(args.replot) as f:
-            result = json.load(f)
-        # The paper column follows PAPER_AUC as it is now; the measured columns come from the file.
-        print(markdown_table(result["records"], args.dataset))
-        plot_curves(result["records"], os.path.splitext(args.replot)[0] + ".png")
-        return
-    command = " ".join(["python", "benchmarks/reference_protocol.py", *(sys.argv[1:] if argv is None else argv)])
+def run(args) -> dict:
     preset = PRESETS[args.preset]
-    params = {**preset["detector"], "n_epochs": args.epochs}
-
+    params = {**preset["detector"], "n_epochs": args.epochs, **parse_params(args.params)}
     X_train, y_train, X_test, y_test, classes = load_dataset(args.dataset, args.data_root, args.cache)
     records = []
-    start = time.perf_counter()
     for cls in args.classes or classes:
         split = leave_one_class_out(
             X_train,
@@ -240,25 +229,33 @@ def main(argv=None):
         record = records[-1]
         curves = ", ".join(f"{mode} {np.round(v, 3).tolist()}" for mode, v in record["per_epoch"].items())
         print(f"class {cls}: ours {record['ours_last']:.3f}; per epoch: {curves}", flush=True)
-    wall_s = time.perf_counter() - start
-    table = markdown_table(records, args.dataset)
-    env = environment(args.device)
-    print(f"\n{table}\n\nwall time {wall_s / 60:.1f} min; {env}")
-    stem = os.path.join(args.out, f"reference_protocol_{args.dataset}_{args.preset}")
-    plot_curves(records, stem + ".png")
-    write_json(
-        stem + ".json",
-        dict(
-            command=command,
-            preset=args.preset,
-            params=params,
-            seed=args.seed,
-            wall_s=wall_s,
-            environment=env,
-            records=records,
-            table=table,
-        ),
+    return dict(dataset=args.dataset, preset=args.preset, params=params, seed=args.seed, records=records)
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, seeds="one", data=True)
+    parser.add_argument("--dataset", choices=["cifar10", "mnist"], default="cifar10")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    parser.add_argument("--epochs", type=int, default=15, help="training epochs (paper: 15)")
+    parser.add_argument("--classes", nargs="+", help="abnormal classes (names); default all ten")
+    parser.add_argument("--params", nargs="+", metavar="KEY=VALUE", help="override the preset's detector parameters")
+    parser.add_argument(
+        "--replot", metavar="JSON", help="redraw the table and figure of a results file of this script; trains nothing"
     )
+    args = parse_args(parser, argv)
+    if args.replot:
+        args.show = args.replot
+    # The paper column follows PAPER_AUC as it is now; the measured columns come from the file.
+    stem = f"reference_protocol_{args.dataset}_{args.preset}"
+    payload = run_benchmark(
+        args,
+        "benchmarks.reference_protocol",
+        stem,
+        run,
+        lambda payload: markdown_table(payload["records"], payload.get("dataset", args.dataset)),
+    )
+    plot_curves(payload["records"], os.path.splitext(args.show or results_path(args, stem))[0] + ".png")
+    return payload
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Training throughput and scoring time of each detector and preset, beside classic peers in the same run.
 
-    python benchmarks/speed.py                    # CPU
-    python benchmarks/speed.py --device cuda      # on a GPU
+    python -m benchmarks.speed                    # CPU
+    python -m benchmarks.speed --device cuda      # on a GPU
 
 Data: the 8x8 digits, and random images of MNIST's shape (28x28 grey, padded
 to 32) and CIFAR-10's (32x32 RGB): speed does not depend on pixel values.
@@ -10,45 +10,27 @@ preset of ``benchmarks/detection.py`` (``--presets``; ``cpu``: ngf=ndf=32 and
 AnoGAN's search cut to 50 steps; ``paper``: ngf=ndf=64 and 500 steps), for
 ``--epochs`` epochs.
 
-Prints a markdown table and writes JSON to benchmarks/output/speed.json with
-the hardware and library versions. Times are wall-clock medians of
+Writes ``benchmarks/results/speed_<device>.json`` (with the hardware and
+library versions) and prints a markdown table from it. Times are wall-clock medians of
 ``--repeats`` runs; nothing here is asserted by the tests.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
-import sys
-import time
-
 import numpy as np
-import sklearn
 import torch
-from sklearn.decomposition import PCA
-from sklearn.ensemble import IsolationForest
 
-import skgan_ad
-from skgan_ad import AnoGANDetector
 from skgan_ad.datasets import load_digits_images
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.detection import GAN_METHODS, PRESETS  # noqa: E402
+from ._harness import BASELINES, make_parser, parse_args, parse_params, run_benchmark, timed
+from .detection import GAN_METHODS, PRESETS, detector_params
 
 DETECTORS = [name for name in GAN_METHODS if name != "U-Net AE"]  # the AE variant trains at SkipGANomaly's speed
+BASELINE_LABELS = {"IsolationForest": "IsolationForest", "PCA recon.": "PCA(16) recon."}
 
 
 def _median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median([timed(fn)[1] for _ in range(repeats)]))
 
 
 def datasets(rng, n, which=("digits", "mnist", "cifar10")):
@@ -61,7 +43,7 @@ def datasets(rng, n, which=("digits", "mnist", "cifar10")):
         yield f"CIFAR-shaped 32x32 RGB (n={n})", rng.randint(0, 256, size=(n, 32, 32, 3)).astype(np.uint8)
 
 
-def run(args):
+def run(args) -> dict:
     rng = np.random.RandomState(0)
     rows = []
     for name, X in datasets(rng, args.n, args.datasets):
@@ -69,10 +51,8 @@ def run(args):
         for method in args.methods:
             cls, extra = GAN_METHODS[method]
             for preset in args.presets:
-                config = PRESETS[preset]
-                params = {k: v for k, v in config["detector"].items() if k != "n_epochs"}
-                if cls is AnoGANDetector:
-                    params.update(config["anogan"])
+                params = {**detector_params(PRESETS[preset], cls), **parse_params(args.params)}
+                params = {k: v for k, v in params.items() if k != "n_epochs"}
                 det = cls(**params, **extra, n_epochs=args.epochs, device=args.device, random_state=0)
                 det.fit(X[:128])  # warm-up: a process's first convolutions pay one-off setup costs
                 fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
@@ -88,79 +68,46 @@ def run(args):
                     )
                 )
                 print(rows[-1], flush=True)
-        for label, make, score in [
-            ("IsolationForest", lambda: IsolationForest(random_state=0), lambda m, Z: m.score_samples(Z)),
-            ("PCA(16) recon.", lambda: PCA(16), lambda m, Z: ((Z - m.inverse_transform(m.transform(Z))) ** 2).sum(1)),
-        ]:
-            model = make().fit(flat)
-            fit_s = _median_seconds(lambda make=make, flat=flat: make().fit(flat), args.repeats)
+        for baseline, (make, score) in BASELINES.items():
+            model = make(0).fit(flat)
+            fit_s = _median_seconds(lambda make=make, flat=flat: make(0).fit(flat), args.repeats)
             score_s = _median_seconds(lambda model=model, score=score, flat=flat: score(model, flat), args.repeats)
             rows.append(
                 dict(
                     data=name,
-                    method=label,
+                    method=BASELINE_LABELS[baseline],
                     fit_s=fit_s,
                     train_images_per_s=len(flat) / fit_s,
                     score_ms_per_image=1e3 * score_s / len(flat),
                 )
             )
-    return rows
+    return dict(epochs=args.epochs, repeats=args.repeats, results=rows)
 
 
-def environment(device):
-    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return dict(
-        python=platform.python_version(),
-        torch=torch.__version__,
-        sklearn=sklearn.__version__,
-        skgan_ad=skgan_ad.__version__,
-        cpu=platform.processor() or platform.machine(),
-        cpu_count=os.cpu_count(),
-        torch_threads=torch.get_num_threads(),
-        cuda_device=cuda,
-        device=device,
-    )
+def render(payload: dict) -> str:
+    lines = ["| data | method | fit (s) | training images/s | scoring ms/image |", "|---|---|---|---|---|"]
+    for r in payload["results"]:
+        lines.append(
+            f"| {r['data']} | {r['method']} | {r['fit_s']:.2f} | {r['train_images_per_s']:.0f} | "
+            f"{r['score_ms_per_image']:.3f} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cpu")
+    parser = make_parser(__doc__, seeds=None, device="cpu")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--n", type=int, default=1024, help="images per data set")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--methods", nargs="+", choices=DETECTORS, default=DETECTORS)
     parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS))
+    parser.add_argument("--params", nargs="+", metavar="KEY=VALUE", help="override the presets' detector parameters")
     parser.add_argument(
         "--datasets", nargs="+", choices=["digits", "mnist", "cifar10"], default=["digits", "mnist", "cifar10"]
     )
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    parser.add_argument("--out", default="benchmarks/results/speed_cpu.json")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    rows = run(args)
-    env = environment(args.device)
-    print(f"environment: {env}")
-    print("| data | method | fit (s) | training images/s | scoring ms/image |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['data']} | {r['method']} | {r['fit_s']:.2f} | {r['train_images_per_s']:.0f} | "
-            f"{r['score_ms_per_image']:.3f} |"
-        )
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(
-            dict(
-                command=" ".join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)]),
-                environment=env,
-                epochs=args.epochs,
-                results=rows,
-            ),
-            f,
-            indent=2,
-        )
-    print(f"written to {args.out}")
+    args = parse_args(parser, argv)
+    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+    return run_benchmark(args, "benchmarks.speed", f"speed_{device}", run, render)
 
 
 if __name__ == "__main__":

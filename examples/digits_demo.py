@@ -10,6 +10,7 @@ histograms and reconstructions.
 
     python examples/digits_demo.py                 # all ten digits, a few minutes on 2 cores
     python examples/digits_demo.py --classes 1 7   # just some
+    python examples/digits_demo.py --classes 1 --epochs 1 --width 4   # a quick check that it runs
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def pca_reconstruction_error(X_train, X_test, n_components=16):
     return ((X_test - pca.inverse_transform(pca.transform(X_test))) ** 2).sum(axis=1)
 
 
-def run_class(abnormal: int):
+def run_class(abnormal: int, params: dict = DETECTOR_PARAMS):
     split = digits_leave_one_out(abnormal)
     flat_train, flat_test = split.X_train.reshape(len(split.X_train), -1), split.X_test.reshape(len(split.X_test), -1)
 
     start = time.perf_counter()
-    detector = SkipGANomalyDetector(**DETECTOR_PARAMS).fit(split.X_train)
+    detector = SkipGANomalyDetector(**params).fit(split.X_train)
     fit_seconds = time.perf_counter() - start
     gan_scores = detector.anomaly_score(split.X_test)
 
@@ -108,10 +109,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--classes", type=int, nargs="+", default=list(range(10)), help="abnormal digits to run")
     parser.add_argument("--figure", default="examples/output/digits_demo.png", help="where to save the figure")
+    parser.add_argument("--epochs", type=int, default=DETECTOR_PARAMS["n_epochs"], help="training epochs")
+    parser.add_argument("--width", type=int, default=DETECTOR_PARAMS["ngf"], help="ngf = ndf")
     args = parser.parse_args(argv)
+    params = {**DETECTOR_PARAMS, "n_epochs": args.epochs, "ngf": args.width, "ndf": args.width}
     results = []
     for abnormal in args.classes:
-        results.append(run_class(abnormal))
+        results.append(run_class(abnormal, params))
         print(
             f"abnormal digit {abnormal}: SkipGANomaly AUC {results[-1]['SkipGANomaly']:.3f} "
             f"({results[-1]['fit_s']:.1f} s)",
@@ -119,6 +123,7 @@ def main(argv=None):
         )
     print_table(results)
     save_figure(results, args.figure)
+    return results
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ with the highest-scoring patch outlined.
     pip install elpv-dataset                         # or pip install 'skgan_ad[elpv]'
     python examples/elpv_solar_cells.py              # ~5.5 min with 1 torch thread (see below)
     python examples/elpv_solar_cells.py --folder my_parts --grey --downscale 1 --patch-size 32
+    python examples/elpv_solar_cells.py --folder my_parts --grey --epochs 1 --width 4   # a quick check
 
 ``--folder`` runs the same code on your own images in the industrial (MVTec AD)
 layout ``train/good/*``, ``test/good/*``, ``test/<defect>/*``
@@ -55,7 +56,7 @@ How the defaults were chosen, never on the test cells: on a validation set of
 tested), with 400 training cells and 10 epochs: downscale 3 with patches of 32
 (validation AUC 0.38) and of 16 (0.56); downscale 4, patches of 16 (0.49);
 downscale 2, patches of 16, 200 cells (0.49); widths ngf=ndf=16, 6 epochs
-(0.48); score weight eta 0, 0.5 or 1 instead of 0.9 (at most 0.02 better, mostly
+(0.48); score weight ``lambda_score`` (the paper's eta) 0, 0.5 or 1 instead of 0.9 (at most 0.02 better, mostly
 worse) and mean or top-3 aggregation instead of max (no better). All came out
 near chance on that hard validation set, so the choice was mostly the time
 budget: downscale 3, patches of 16, the fastest width (8), and 600 training
@@ -153,11 +154,13 @@ def load_folder(path: str, downscale: int, grey: bool) -> tuple[AnomalySplit, np
     return split, defect_types
 
 
-def make_detectors(patch_size: int, stride: int | None, epochs: int, device: str, seed: int) -> dict:
+def make_detectors(
+    patch_size: int, stride: int | None, epochs: int, device: str, seed: int, width: int = GAN_WIDTH
+) -> dict:
     """The GAN and the baselines, all on the same patches (the same grid and the same held-out images)."""
     patches = dict(patch_size=patch_size, stride=stride, contamination=FPR, random_state=seed)
     gan = DenseSkipAttentionDetector(
-        n_epochs=epochs, batch_size=BATCH_SIZE, ngf=GAN_WIDTH, ndf=GAN_WIDTH, device=device, random_state=seed
+        n_epochs=epochs, batch_size=BATCH_SIZE, ngf=width, ndf=width, device=device, random_state=seed
     )
     return {
         "DenseSkipAttention": PatchDetector(gan, **patches),
@@ -215,6 +218,7 @@ def main(argv=None):
     parser.add_argument("--patch-size", type=int, default=16, help="patch side in pixels (after downscaling)")
     parser.add_argument("--stride", type=int, default=None, help="step between patches (default: the patch size)")
     parser.add_argument("--epochs", type=int, default=10, help="GAN training epochs")
+    parser.add_argument("--width", type=int, default=GAN_WIDTH, help="the GAN's ngf = ndf")
     parser.add_argument(
         "--max-train", type=int, default=600, help="at most this many training images, a seeded pick (0: all)"
     )
@@ -244,7 +248,9 @@ def main(argv=None):
     )
 
     results, detectors, all_scores = [], {}, {}
-    for name, detector in make_detectors(args.patch_size, args.stride, args.epochs, args.device, args.seed).items():
+    for name, detector in make_detectors(
+        args.patch_size, args.stride, args.epochs, args.device, args.seed, args.width
+    ).items():
         with timer(f"{name}: fit"):
             detector.fit(X_train)
         with timer(f"{name}: score"):

@@ -2,20 +2,15 @@
 
 import copy
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from benchmarks import reference_protocol as rp
 from skgan_ad import SkipGANomalyDetector
 
 from .conftest import TINY
-from .test_datasets import write_tiny_mnist
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks import reference_protocol as rp  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +51,7 @@ def test_eval_mode_reference_score_matches_the_public_score_parts(fitted):
     order = np.random.RandomState(1).permutation(len(x))
     scores = rp.reference_scores(det, det.generator_, det.discriminator_, x, train_mode=False, order=order)
     parts = det.score_components(X_test)
-    expected = rp.REFERENCE_LAMBDA * parts["reconstruction"] + (1 - rp.REFERENCE_LAMBDA) * parts["latent"]
+    expected = rp.REFERENCE_LAMBDA * parts["residual"] + (1 - rp.REFERENCE_LAMBDA) * parts["feature"]
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-6)
 
 
@@ -89,18 +84,20 @@ def test_evaluate_snapshots_leaves_the_fitted_detector_untouched(fitted):
     assert not det.generator_.training and not det.discriminator_.training
 
 
-def test_markdown_table_paper_column(monkeypatch):
+def test_markdown_table_paper_column():
     record = dict(
         ours_last=0.5,
         per_epoch={mode: [0.4, 0.6, 0.55] for mode in rp.MODES},
     )
-    records = [{**record, "class": "bird"}, {**record, "class": "car"}]
-    monkeypatch.setattr(rp, "PAPER_AUC", {"cifar10": {}})
+    records = [{**record, "class": "bird"}, {**record, "class": "automobile"}]
     table = rp.markdown_table(records, "cifar10")
-    assert "| bird | 0.500 | 0.550 | 0.600 | 0.600 | 0.550 | 0.600 | n/a |" in table
-    assert table.splitlines()[-1].endswith("|  |")  # no paper mean without every class's value
-    monkeypatch.setattr(rp, "PAPER_AUC", {"cifar10": {"bird": 0.4, "car": 0.8}})
-    assert rp.markdown_table(records, "cifar10").splitlines()[-1].endswith("| **0.600** |")
+    # Skip-GANomaly's Table I: bird 0.448, car (CIFAR-10's automobile) 0.953.
+    assert "paper: Skip-GANomaly (Table I, leave-one-class-out" in table.splitlines()[0]
+    assert "| bird | 0.500 | 0.550 | 0.600 | 0.600 | 0.550 | 0.600 | 0.448 |" in table
+    assert table.splitlines()[-1].endswith(f"| **{np.mean([0.448, 0.953]):.3f}** |")
+    mnist = rp.markdown_table(records, "mnist")  # nothing published: n/a, and no paper mean
+    assert "| bird | 0.500 | 0.550 | 0.600 | 0.600 | 0.550 | 0.600 | n/a |" in mnist
+    assert mnist.splitlines()[-1].endswith("|  |")
 
 
 def test_plot_curves_writes_a_figure(tmp_path):
@@ -117,19 +114,23 @@ def test_replot_redraws_table_and_figure_from_a_results_file(tmp_path, capsys):
     path = tmp_path / "reference_protocol_cifar10_cpu.json"
     path.write_text(json.dumps({"records": records}))
     rp.main(["--replot", str(path)])
-    assert "| bird | 0.500 | 0.600 | 0.600 | 0.600 | 0.600 | 0.600 | n/a |" in capsys.readouterr().out
+    assert "| bird | 0.500 | 0.600 | 0.600 | 0.600 | 0.600 | 0.600 | 0.448 |" in capsys.readouterr().out
     assert (tmp_path / "reference_protocol_cifar10_cpu.png").is_file()
 
 
-def test_main_end_to_end_on_tiny_idx_files(tmp_path, rng):
+def test_main_end_to_end_on_tiny_idx_files(tmp_path, rng, capsys):
+    from .test_benchmark_scripts import run_and_show
+    from .test_datasets import write_tiny_mnist
+
     write_tiny_mnist(tmp_path / "data", rng)
-    out = tmp_path / "results"
-    argv = ["--dataset", "mnist", "--classes", "3", "--epochs", "2", "--device", "cpu"]
-    rp.main([*argv, "--data-root", str(tmp_path / "data"), "--out", str(out)])
-    result = json.loads((out / "reference_protocol_mnist_cpu.json").read_text())
+    argv = ["--dataset", "mnist", "--classes", "3", "--epochs", "2", "--device", "cpu", "--params", "ngf=8", "ndf=8"]
+    result, printed = run_and_show(
+        "reference_protocol", [*argv, "--data-root", str(tmp_path / "data")], tmp_path, capsys
+    )
     (record,) = result["records"]
     # Leave-one-class-out counts: 36 normal training images; test = 18 normal + 4 + 2 of class 3.
     assert record["class"] == "3" and record["n_train"] == 36 and record["n_test"] == 24
     assert all(len(v) == 2 for v in record["per_epoch"].values()) and result["params"]["n_epochs"] == 2
-    assert result["command"].startswith("python benchmarks/reference_protocol.py --dataset mnist")
-    assert "| 3 |" in result["table"]
+    assert result["params"]["ngf"] == 8
+    assert result["command"].startswith("python -m benchmarks.reference_protocol --dataset mnist")
+    assert "| 3 | " in printed

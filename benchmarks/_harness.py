@@ -1,0 +1,291 @@
+"""What every benchmark script shares: its options, the environment, timing, data, baselines and results files.
+
+Benchmarks run as modules from the repository root, so that ``benchmarks`` is
+a package and nothing edits ``sys.path``::
+
+    python -m benchmarks.detection --help
+
+Each script builds its parser with :func:`make_parser` (the shared options:
+``--device``, ``--threads``, ``--seeds``/``--seed``, ``--out``, ``--tag``,
+``--show``, and ``--data-root``/``--cache`` for scripts that read data sets),
+parses with :func:`parse_args` (which applies ``--threads``), and hands its
+work to :func:`run_benchmark`: that times the run, adds the command, the
+environment and the wall time, writes the JSON under ``--out``
+(``benchmarks/results/`` by default), reads it back and prints the script's
+table *from the file*. ``--show FILE`` prints the table of an earlier results
+file without running anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import shlex
+import sys
+import tarfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import roc_auc_score
+
+from skgan_ad.datasets import AnomalySplit, digits_leave_one_out, load_image_folder, load_mnist
+from skgan_ad.metrics import recall_at_fpr
+
+RESULTS_DIR = os.path.join("benchmarks", "results")
+DATA_ROOT = os.path.join("..", "shared", "data")
+CACHE_DIR = os.path.join("benchmarks", "output", "cache")
+
+
+# -- options -------------------------------------------------------------------------------------------
+def make_parser(doc: str | None, *, seeds: str | None = "many", data: bool = False, device: str = "auto"):
+    """An ``ArgumentParser`` with the options every benchmark shares.
+
+    ``seeds="many"`` adds ``--seeds S [S ...]``, ``"one"`` adds ``--seed S``,
+    ``None`` neither; ``data=True`` adds ``--data-root`` and ``--cache``.
+    """
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    shared = parser.add_argument_group("options every benchmark shares")
+    shared.add_argument("--device", default=device, help=f"'cpu', 'cuda' or 'auto' (default {device!r})")
+    shared.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    if seeds == "many":
+        shared.add_argument("--seeds", type=int, nargs="+", default=[0], help="random seeds (default 0)")
+    elif seeds == "one":
+        shared.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    shared.add_argument("--out", default=RESULTS_DIR, help=f"folder of the JSON results (default {RESULTS_DIR})")
+    shared.add_argument("--tag", default="", help="suffix of the results file name, to keep runs apart")
+    shared.add_argument("--show", metavar="JSON", help="print the table of a results file of this script; runs nothing")
+    if data:
+        shared.add_argument("--data-root", default=DATA_ROOT, help="holds mnist/ (IDX files) and cifar10-jpeg.tar.gz")
+        shared.add_argument("--cache", default=CACHE_DIR, help="where the CIFAR-10 archive is extracted once")
+    return parser
+
+
+def parse_args(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse ``argv`` (``sys.argv[1:]`` when None), apply ``--threads``, and remember ``argv`` for the record."""
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return args
+
+
+def parse_params(items) -> dict:
+    """``["ngf=8", "n_epochs=2", "device='cpu'"]`` -> ``{"ngf": 8, "n_epochs": 2, "device": "cpu"}``.
+
+    Values are Python literals; anything else is kept as a string (``n_epochs=auto`` -> ``"auto"``).
+    """
+    params = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise SystemExit(f"--params takes KEY=VALUE pairs, got {item!r}")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
+def command(module: str, args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, from the repository root."""
+    return shlex.join(["python", "-m", module, *args.argv])
+
+
+def results_path(args: argparse.Namespace, stem: str) -> str:
+    """``<out>/<stem>[_<tag>].json``."""
+    return os.path.join(args.out, f"{stem}{'_' + args.tag if args.tag else ''}.json")
+
+
+# -- environment and timing ------------------------------------------------------------------------------
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(device: str = "cpu") -> dict:
+    """Hardware and library versions of this process, for the results file."""
+    import skgan_ad
+
+    return dict(
+        python=platform.python_version(),
+        torch=torch.__version__,
+        sklearn=_version("scikit-learn"),
+        skorch=_version("skorch"),
+        numpy=np.__version__,
+        skgan_ad=skgan_ad.__version__,
+        pyod=_version("pyod"),
+        machine=platform.machine(),
+        cpu=_cpu_model(),
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        cuda_device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        device=device,
+    )
+
+
+def timed(fn: Callable):
+    """``(fn(), seconds)``, waiting for the GPU when there is one."""
+    start = time.perf_counter()
+    out = fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return out, time.perf_counter() - start
+
+
+# -- results files ---------------------------------------------------------------------------------------
+def write_results(path: str, payload: dict) -> str:
+    """Write a results file (creating its folder) and say where."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+    print(f"written to {path}", flush=True)
+    return path
+
+
+def read_results(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+def run_benchmark(
+    args: argparse.Namespace,
+    module: str,
+    stem: str,
+    run: Callable[[argparse.Namespace], dict],
+    render: Callable[[dict], str],
+) -> dict:
+    """Run ``run(args)``, write its results with the command and environment, and print ``render`` of the file.
+
+    With ``--show FILE``, print ``render`` of that file instead and run nothing.
+    Returns the results as read back from the file.
+    """
+    if args.show:
+        payload = read_results(args.show)
+        print(render(payload))
+        return payload
+    start = time.perf_counter()
+    body = run(args)
+    payload = dict(
+        command=command(module, args), environment=environment(args.device), wall_s=time.perf_counter() - start
+    )
+    payload.update(body)
+    payload = read_results(write_results(results_path(args, stem), payload))
+    print(f"\n{render(payload)}\n\nwall time {payload['wall_s'] / 60:.1f} min; {payload['environment']}")
+    return payload
+
+
+# -- data ------------------------------------------------------------------------------------------------
+def _named(labels, classes) -> np.ndarray:
+    """Class names for labels given as indices into ``classes``; names pass through."""
+    return np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in labels])
+
+
+def load_dataset(name: str, data_root: str = DATA_ROOT, cache: str = CACHE_DIR):
+    """``(X_train, y_train, X_test, y_test, class_names)`` of MNIST or CIFAR-10, labels as class names.
+
+    MNIST is read from ``<data_root>/mnist`` (IDX files); CIFAR-10 from
+    ``<data_root>/cifar10-jpeg.tar.gz``, extracted once into ``cache``. Nothing is downloaded.
+    """
+    if name == "mnist":
+        X_train, y_train = load_mnist(os.path.join(data_root, "mnist"), "train")
+        X_test, y_test = load_mnist(os.path.join(data_root, "mnist"), "test")
+        classes = [str(c) for c in range(10)]
+    elif name == "cifar10":
+        root = os.path.join(cache, "cifar10")
+        if not os.path.isdir(root):
+            os.makedirs(cache, exist_ok=True)
+            with tarfile.open(os.path.join(data_root, "cifar10-jpeg.tar.gz")) as tar:
+                tar.extractall(cache, filter="data")
+        X_train, y_train, classes = load_image_folder(os.path.join(root, "train"))
+        X_test, y_test, _ = load_image_folder(os.path.join(root, "test"))
+        classes = list(classes)
+    else:
+        raise ValueError(f"unknown dataset {name!r}")
+    return X_train, _named(y_train, classes), X_test, _named(y_test, classes), classes
+
+
+def add_digits_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-train`` / ``--max-test``: subsample the digits task's split (quick runs; default: all of it)."""
+    parser.add_argument("--max-train", type=int, help="at most this many training images, a seeded pick (default all)")
+    parser.add_argument("--max-test", type=int, help="at most this many test images, a seeded pick (default all)")
+
+
+def digits_split(digit: int, args: argparse.Namespace | None = None, seed: int = 0) -> AnomalySplit:
+    """DESIGN.md's digits split for abnormal ``digit``, subsampled by ``args.max_train`` / ``args.max_test``."""
+    split = digits_leave_one_out(digit)
+    rng = np.random.RandomState(seed)
+
+    def pick(n, limit):
+        return np.sort(rng.permutation(n)[:limit]) if limit and limit < n else np.arange(n)
+
+    train = pick(len(split.X_train), getattr(args, "max_train", None))
+    test = pick(len(split.X_test), getattr(args, "max_test", None))
+    return AnomalySplit(split.X_train[train], split.X_test[test], split.y_test[test])
+
+
+# -- baselines and records -------------------------------------------------------------------------------
+def _pca_error(model, X):
+    return ((X - model.inverse_transform(model.transform(X))) ** 2).sum(axis=1)
+
+
+# name -> (make(seed), anomaly_score(model, X)) of the classic baselines every benchmark runs on flattened rows.
+BASELINES = {
+    "IsolationForest": (lambda seed: IsolationForest(random_state=seed), lambda m, X: -m.score_samples(X)),
+    "PCA recon.": (lambda seed: PCA(16, random_state=seed), _pca_error),
+}
+
+
+def anomaly_score(model, X):
+    """A fitted detector's anomaly score (higher = more abnormal): the scorer of :func:`fit_score` for ours."""
+    return model.anomaly_score(X)
+
+
+def fit_score(make: Callable, score: Callable, X_train, X_test):
+    """Fit ``make()`` on ``X_train`` and score ``X_test``: ``(scores, fit_s, score_s)``."""
+    model, fit_s = timed(lambda: make().fit(X_train))
+    scores, score_s = timed(lambda: score(model, X_test))
+    return scores, fit_s, score_s
+
+
+def detection_record(y, scores, fit_s: float, score_s: float) -> dict:
+    """ROC AUC, recall at 5 % false positives, fit and scoring seconds of one method on one split."""
+    return dict(
+        auc=float(roc_auc_score(y, scores)),
+        recall_at_5fpr=float(recall_at_fpr(y, scores, 0.05)),
+        fit_s=fit_s,
+        score_s=score_s,
+    )
+
+
+def pyod_available(methods, peers) -> list:
+    """``methods`` without those of ``peers`` when PyOD is not importable (saying so once)."""
+    wanted = [m for m in methods if m in peers]
+    if not wanted:
+        return list(methods)
+    try:
+        import pyod  # noqa: F401
+    except ImportError:
+        print(f"note: pyod is not installed, skipping {', '.join(wanted)} (pip install 'skgan_ad[peers]')")
+        return [m for m in methods if m not in peers]
+    return list(methods)

@@ -1,0 +1,165 @@
+"""Every benchmark script runs, end to end, with tiny settings: a renamed parameter cannot break one silently.
+
+Each run writes its results file under ``tmp_path``; the test then prints the
+table again from that file with ``--show`` and checks it is the table the run
+printed. Scripts are imported as modules of the ``benchmarks`` package, as
+``python -m benchmarks.<name>`` runs them from the repository root.
+"""
+
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+# The digits task subsampled: 60 training and 60 test images (a seeded pick).
+SMALL = ["--max-train", "60", "--max-test", "60"]
+
+
+def run_and_show(module: str, argv: list, tmp_path, capsys) -> tuple[dict, str]:
+    """Run ``benchmarks.<module>.main(argv + --out tmp_path)``; check ``--show`` reprints its table from the file.
+
+    Returns the results file's content and what the run printed.
+    """
+    script = importlib.import_module(f"benchmarks.{module}")
+    out = tmp_path / "results"
+    script.main([*argv, "--out", str(out)])
+    printed = capsys.readouterr().out
+    (path,) = out.glob("*.json")
+    payload = json.loads(path.read_text())
+    assert payload["command"].startswith(f"python -m benchmarks.{module} ")
+    assert payload["environment"]["torch"] and payload["wall_s"] >= 0
+    script.main(["--show", str(path)])
+    shown = capsys.readouterr().out.strip().splitlines()
+    assert shown and all(line in printed for line in shown)
+    return payload, printed
+
+
+def test_speed(tmp_path, capsys):
+    from benchmarks import speed
+
+    argv = ["--datasets", "digits", "--n", "32", "--epochs", "1", "--repeats", "1", "--presets", "cpu"]
+    argv += ["--params", "ngf=4", "ndf=4"]
+    payload, printed = run_and_show("speed", argv, tmp_path, capsys)
+    methods = [r["method"].split(",")[0] for r in payload["results"]]
+    assert methods == [*speed.DETECTORS, "IsolationForest", "PCA(16) recon."]
+    assert all(r["fit_s"] > 0 and r["train_images_per_s"] > 0 for r in payload["results"])
+    assert "| digits 8x8 (n=32) | SkipGANomaly, preset cpu" in printed
+
+
+def test_ablation(tmp_path, capsys):
+    from benchmarks import ablation
+
+    argv = ["--digits", "4", "--ngf", "4", "--epochs", "1", "--batch-size", "64", *SMALL]
+    payload, printed = run_and_show("ablation", argv, tmp_path, capsys)
+    assert list(payload["records"]) == list(ablation.VARIANTS)
+    assert all(0 <= r["4"]["auc"] <= 1 for r in payload["records"].values())
+    assert payload["params"]["ngf"] == 4 and "| no attention |" in printed
+
+
+def test_contamination_trims_as_many_samples_as_were_injected(tmp_path, capsys):
+    argv = ["--digits", "4", "--width", "4", "--epochs", "3", *SMALL]
+    payload, printed = run_and_show("contamination", argv, tmp_path, capsys)
+    record = payload["records"]["4"]
+    # trim_fraction = share: the last epoch leaves out as many samples as the 5 % that were injected.
+    assert record["n_injected"] == round(0.05 / 0.95 * record["n_train_clean"])
+    assert record["dropped_last_epoch"] == record["n_injected"]
+    assert all(0 <= record[k] <= 1 for k in ("clean", "contaminated", "trimmed"))
+    assert payload["params"]["n_epochs"] == 3 and "| **mean** |" in printed
+
+
+def test_digits_peers_skips_pyod_cleanly_without_it(tmp_path, capsys):
+    from benchmarks import digits_peers
+
+    try:
+        import pyod  # noqa: F401
+
+        has_pyod = True
+    except ImportError:
+        has_pyod = False
+    # PyOD's AnoGAN takes minutes: only ALAD of the peers, and only where PyOD is installed.
+    methods = [*digits_peers.OURS, "PyOD-ALAD", *digits_peers.BASELINES]
+    out = tmp_path / "results"
+    argv = [
+        "--digits",
+        "4",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+        "--n-max",
+        "5",
+        *SMALL,
+        "--out",
+        str(out),
+        "--methods",
+        *methods,
+    ]
+    digits_peers.main(argv)
+    printed = capsys.readouterr().out
+    assert ("pyod is not installed, skipping PyOD-ALAD" in printed) != has_pyod
+    (record,) = json.loads((out / "digits_peers.json").read_text())["records"]
+    expected = {*digits_peers.OURS, "AnoGAN n_max=50", "AnoGAN (MLP) n_max=50", *digits_peers.BASELINES}
+    assert set(record["results"]) == expected | ({"PyOD-ALAD"} if has_pyod else set())
+    # --resume runs nothing that is done, and keeps both commands.
+    digits_peers.main([*argv, "--resume"])
+    result = json.loads((out / "digits_peers.json").read_text())
+    assert len(result["commands"]) == 2 and result["commands"][1].endswith("--resume")
+    assert result["records"][0]["results"] == record["results"]
+
+
+def test_combine(tmp_path, capsys):
+    payload, printed = run_and_show(
+        "combine",
+        ["--digits", "4", "--width", "4", "--epochs", "1", "--max-train", "260", "--max-test", "60"],
+        tmp_path,
+        capsys,
+    )
+    assert list(payload["records"]["4"]) == ["fixed lambda=0.9", "logistic regression", "RBF SVM"]
+    assert "| 4 |" in printed
+
+
+def test_digits_sweep_reports_each_score_part(tmp_path, capsys):
+    argv = ["--config", "w16", "w32_lambda0", "--digits", "4", "--epochs", "1", *SMALL]
+    payload, printed = run_and_show("digits_sweep", argv, tmp_path, capsys)
+    assert list(payload["configs"]) == ["w16", "w32_lambda0"]
+    assert set(payload["configs"]["w16"]["per_digit"]["4"]) == {"score", "residual", "feature"}
+    # lambda_score=0 scores by the feature part alone.
+    lambda0 = payload["configs"]["w32_lambda0"]["per_digit"]["4"]
+    assert lambda0["score"] == pytest.approx(lambda0["feature"])
+
+
+def test_grid_cache_counts_trainings(tmp_path, capsys):
+    argv = ["--epochs", "1", "--width", "4", "--lambdas", "0", "1", *SMALL]
+    payload, printed = run_and_show("grid_cache", argv, tmp_path, capsys)
+    # 2 lambdas x 3 folds + the refit without a cache; one per fold + the refit cold; none warm.
+    assert [r["trainings"] for r in payload["rows"]] == [7, 4, 0]
+    assert len({r["auc"] for r in payload["rows"]}) == 1
+    assert "| joblib cache (warm) | 0 |" in printed
+
+
+def _script_of(results_file: str) -> str:
+    """The benchmark that writes a results file of this name."""
+    for prefix, module in [
+        ("reference_protocol_", "reference_protocol"),
+        ("contamination_", "contamination"),
+        ("speed_", "speed"),
+        ("mnist_", "detection"),
+        ("cifar10_", "detection"),
+    ]:
+        if results_file.startswith(prefix):
+            return module
+    return results_file.removesuffix(".json")
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "benchmarks" / "results").glob("*.json"))
+)
+def test_committed_results_files_still_print(name, tmp_path, capsys):
+    # A copy: reference_protocol redraws its figure beside the file it reads.
+    path = tmp_path / name
+    shutil.copy(Path(__file__).resolve().parents[1] / "benchmarks" / "results" / name, path)
+    importlib.import_module(f"benchmarks.{_script_of(name)}").main(["--show", str(path)])
+    table = capsys.readouterr().out
+    assert table.count("\n|") >= 3 and "nan" not in table
