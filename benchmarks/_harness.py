@@ -28,6 +28,7 @@ import sys
 import tarfile
 import time
 from collections.abc import Callable
+from functools import partial
 from importlib import metadata
 
 import numpy as np
@@ -201,15 +202,16 @@ def _named(labels, classes) -> np.ndarray:
     return np.array([classes[i] if isinstance(i, (int, np.integer)) else i for i in labels])
 
 
-def load_dataset(name: str, data_root: str = DATA_ROOT, cache: str = CACHE_DIR):
+def load_dataset(name: str, data_root: str = DATA_ROOT, cache: str = CACHE_DIR, *, test: bool = True):
     """``(X_train, y_train, X_test, y_test, class_names)`` of MNIST or CIFAR-10, labels as class names.
 
     MNIST is read from ``<data_root>/mnist`` (IDX files); CIFAR-10 from
     ``<data_root>/cifar10-jpeg.tar.gz``, extracted once into ``cache``. Nothing is downloaded.
+    ``test=False`` does not read the test split at all (``X_test``, ``y_test`` are None): for
+    development runs, which must not touch it.
     """
     if name == "mnist":
-        X_train, y_train = load_mnist(os.path.join(data_root, "mnist"), "train")
-        X_test, y_test = load_mnist(os.path.join(data_root, "mnist"), "test")
+        read = partial(load_mnist, os.path.join(data_root, "mnist"))
         classes = [str(c) for c in range(10)]
     elif name == "cifar10":
         root = os.path.join(cache, "cifar10")
@@ -217,12 +219,18 @@ def load_dataset(name: str, data_root: str = DATA_ROOT, cache: str = CACHE_DIR):
             os.makedirs(cache, exist_ok=True)
             with tarfile.open(os.path.join(data_root, "cifar10-jpeg.tar.gz")) as tar:
                 tar.extractall(cache, filter="data")
-        X_train, y_train, classes = load_image_folder(os.path.join(root, "train"))
-        X_test, y_test, _ = load_image_folder(os.path.join(root, "test"))
-        classes = list(classes)
+
+        def read(kind):
+            X, y, names = load_image_folder(os.path.join(root, kind))
+            classes[:] = list(names)
+            return X, y
+
+        classes = []
     else:
         raise ValueError(f"unknown dataset {name!r}")
-    return X_train, _named(y_train, classes), X_test, _named(y_test, classes), classes
+    X_train, y_train = read("train")
+    X_test, y_test = read("test") if test else (None, None)
+    return X_train, _named(y_train, classes), X_test, None if y_test is None else _named(y_test, classes), classes
 
 
 def add_digits_options(parser: argparse.ArgumentParser) -> None:

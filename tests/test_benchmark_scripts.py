@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # The digits task subsampled: 60 training and 60 test images (a seeded pick).
@@ -145,12 +146,41 @@ def _script_of(results_file: str) -> str:
         ("reference_protocol_", "reference_protocol"),
         ("contamination_", "contamination"),
         ("speed_", "speed"),
+        ("dev_ablation_", "dev_ablation"),
         ("mnist_", "detection"),
         ("cifar10_", "detection"),
     ]:
         if results_file.startswith(prefix):
             return module
     return results_file.removesuffix(".json")
+
+
+def test_dev_ablation_reads_training_images_only(tmp_path, capsys):
+    """The development split never touches the test split: poison the test images and nothing changes."""
+    from .test_datasets import write_tiny_mnist
+
+    rng = np.random.RandomState(0)
+    write_tiny_mnist(tmp_path / "data", rng, n_train=300, n_test=20)
+    argv = ["--data-root", str(tmp_path / "data"), "--classes", "3", "--width", "4", "--params", "n_epochs=1"]
+    argv += ["--n-fit", "16", "--n-val", "8", "--n-anomalies", "8"]
+    argv += ["--variants", "no skips (default)", "SkipGANomaly paper (all skips)"]
+    payload, printed = run_and_show("dev_ablation", argv, tmp_path, capsys)
+    (record,) = payload["records"]
+    assert record["class"] == "3" and set(record["results"]) == {
+        "no skips (default)",
+        "SkipGANomaly paper (all skips)",
+        "IsolationForest",
+        "PCA recon.",
+    }
+    assert set(record["results"]["no skips (default)"]["parts"]) == {"residual", "feature"}
+    assert payload["split"] == {"n_fit": 16, "n_val": 8, "n_anomalies": 8}
+    # Replace the test images by noise: a run that read them would change.
+    test_images = tmp_path / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
+    test_images.write_bytes(b"not an IDX file")
+    (tmp_path / "results").rename(tmp_path / "first")
+    again, _ = run_and_show("dev_ablation", argv, tmp_path, capsys)
+    aucs = {m: r["auc"] for m, r in record["results"].items()}
+    assert {m: r["auc"] for m, r in again["records"][0]["results"].items()} == aucs
 
 
 @pytest.mark.parametrize(
