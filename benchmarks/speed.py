@@ -10,6 +10,14 @@ preset of ``benchmarks/detection.py`` (``--presets``; ``cpu``: ngf=ndf=32 and
 AnoGAN's search cut to 50 steps; ``paper``: ngf=ndf=64 and 500 steps), for
 ``--epochs`` epochs.
 
+Each detector runs at every ``--precisions`` (``float32``; ``bfloat16``
+autocast with channels-last images, the detectors' ``precision`` parameter).
+Achieved GFLOP/s of training is the FLOPs of one fit (counted once by
+``torch.utils.flop_counter`` on a 256-image, one-epoch fit: forward and
+backward passes of both networks, per training image) times the training
+images per second, beside the machine's matmul peak measured in the same run
+for that precision (a 2048x2048 matrix product).
+
 Writes ``benchmarks/results/speed_<device>.json`` (with the hardware and
 library versions) and prints a markdown table from it. Times are wall-clock medians of
 ``--repeats`` runs; nothing here is asserted by the tests.
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from skgan_ad.datasets import load_digits_images
 
@@ -31,6 +40,27 @@ BASELINE_LABELS = {"IsolationForest": "IsolationForest", "PCA recon.": "PCA(16) 
 
 def _median_seconds(fn, repeats):
     return float(np.median([timed(fn)[1] for _ in range(repeats)]))
+
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def matmul_peak_gflops(precision: str, device: str, repeats: int, n: int = 2048) -> float:
+    """Measured GFLOP/s of an ``n x n`` matrix product in this precision: the machine's practical peak."""
+    a = torch.randn(n, n, device=device).to(DTYPES[precision])
+    b = torch.randn(n, n, device=device).to(DTYPES[precision])
+    a @ b  # warm-up
+    return 2 * n**3 / _median_seconds(lambda: a @ b, max(repeats, 5)) / 1e9
+
+
+def fit_flops_per_image(det, X) -> float:
+    """FLOPs of fitting ``det`` per training image and epoch, counted on a one-epoch fit of 256 images."""
+    probe = type(det)(**{**det.get_params(), "n_epochs": 1, "min_steps": 0})
+    sample = X[:256]
+    with FlopCounterMode(display=False) as counter:
+        probe.fit(sample)
+    n_train = len(sample) - round(probe.validation_fraction * len(sample))
+    return counter.get_total_flops() / n_train
 
 
 def datasets(rng, n, which=("digits", "mnist", "cifar10")):
@@ -46,28 +76,38 @@ def datasets(rng, n, which=("digits", "mnist", "cifar10")):
 def run(args) -> dict:
     rng = np.random.RandomState(0)
     rows = []
+    peaks = {p: matmul_peak_gflops(p, args.device, args.repeats) for p in args.precisions}
+    print(f"matmul peak GFLOP/s: {peaks}", flush=True)
     for name, X in datasets(rng, args.n, args.datasets):
         flat = X.reshape(len(X), -1).astype(np.float32)
         for method in args.methods:
             cls, extra = GAN_METHODS[method]
             for preset in args.presets:
                 params = {**detector_params(PRESETS[preset], cls), **parse_params(args.params)}
-                params = {k: v for k, v in params.items() if k != "n_epochs"}
-                det = cls(**params, **extra, n_epochs=args.epochs, device=args.device, random_state=0)
-                det.fit(X[:128])  # warm-up: a process's first convolutions pay one-off setup costs
-                fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
-                score_s = _median_seconds(lambda det=det, X=X: det.score_samples(X), args.repeats)
-                n_train = len(X) - round(det.validation_fraction * len(X))
-                rows.append(
-                    dict(
-                        data=name,
-                        method=f"{method}, preset {preset} ({params})",
-                        fit_s=fit_s,
-                        train_images_per_s=n_train * det.n_iter_ / fit_s,
-                        score_ms_per_image=1e3 * score_s / len(X),
+                params = {k: v for k, v in params.items() if k not in ("n_epochs", "min_steps", "precision")}
+                for precision in args.precisions:
+                    det = cls(
+                        **params, **extra, n_epochs=args.epochs, precision=precision, device=args.device, random_state=0
                     )
-                )
-                print(rows[-1], flush=True)
+                    det.fit(X[:128])  # warm-up: a process's first convolutions pay one-off setup costs
+                    fit_s = _median_seconds(lambda det=det, X=X: det.fit(X), args.repeats)
+                    score_s = _median_seconds(lambda det=det, X=X: det.score_samples(X), args.repeats)
+                    n_train = len(X) - round(det.validation_fraction * len(X))
+                    images_per_s = n_train * det.n_iter_ / fit_s
+                    gflops = fit_flops_per_image(det, X) * images_per_s / 1e9
+                    rows.append(
+                        dict(
+                            data=name,
+                            method=f"{method}, preset {preset} ({params})",
+                            precision=precision,
+                            fit_s=fit_s,
+                            train_images_per_s=images_per_s,
+                            train_gflops=gflops,
+                            share_of_peak=gflops / peaks[precision],
+                            score_ms_per_image=1e3 * score_s / len(X),
+                        )
+                    )
+                    print(rows[-1], flush=True)
         for baseline, (make, score) in BASELINES.items():
             model = make(0).fit(flat)
             fit_s = _median_seconds(lambda make=make, flat=flat: make(0).fit(flat), args.repeats)
@@ -81,16 +121,25 @@ def run(args) -> dict:
                     score_ms_per_image=1e3 * score_s / len(flat),
                 )
             )
-    return dict(epochs=args.epochs, repeats=args.repeats, results=rows)
+    return dict(epochs=args.epochs, repeats=args.repeats, matmul_peak_gflops=peaks, results=rows)
 
 
 def render(payload: dict) -> str:
-    lines = ["| data | method | fit (s) | training images/s | scoring ms/image |", "|---|---|---|---|---|"]
+    lines = [
+        "| data | method | precision | fit (s) | training images/s | training GFLOP/s (% of matmul peak) "
+        "| scoring ms/image |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in payload["results"]:
+        # Files written before precisions were measured have neither column.
+        compute = f"{r['train_gflops']:.1f} ({100 * r['share_of_peak']:.0f} %)" if "train_gflops" in r else ""
         lines.append(
-            f"| {r['data']} | {r['method']} | {r['fit_s']:.2f} | {r['train_images_per_s']:.0f} | "
-            f"{r['score_ms_per_image']:.3f} |"
+            f"| {r['data']} | {r['method']} | {r.get('precision', 'float32')} | {r['fit_s']:.2f} | "
+            f"{r['train_images_per_s']:.0f} | {compute} | {r['score_ms_per_image']:.3f} |"
         )
+    if "matmul_peak_gflops" in payload:
+        peaks = ", ".join(f"{p} {g:.0f}" for p, g in payload["matmul_peak_gflops"].items())
+        lines.append(f"\nMeasured matmul peak (GFLOP/s, 2048x2048): {peaks}.")
     return "\n".join(lines)
 
 
@@ -101,6 +150,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--methods", nargs="+", choices=DETECTORS, default=DETECTORS)
     parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=sorted(PRESETS))
+    parser.add_argument("--precisions", nargs="+", choices=list(DTYPES), default=list(DTYPES))
     parser.add_argument("--params", nargs="+", metavar="KEY=VALUE", help="override the presets' detector parameters")
     parser.add_argument(
         "--datasets", nargs="+", choices=["digits", "mnist", "cifar10"], default=["digits", "mnist", "cifar10"]

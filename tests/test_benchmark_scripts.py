@@ -44,8 +44,14 @@ def test_speed(tmp_path, capsys):
     argv += ["--params", "ngf=4", "ndf=4"]
     payload, printed = run_and_show("speed", argv, tmp_path, capsys)
     methods = [r["method"].split(",")[0] for r in payload["results"]]
-    assert methods == [*speed.DETECTORS, "IsolationForest", "PCA(16) recon."]
+    assert methods == [m for m in speed.DETECTORS for _ in speed.DTYPES] + ["IsolationForest", "PCA(16) recon."]
     assert all(r["fit_s"] > 0 and r["train_images_per_s"] > 0 for r in payload["results"])
+    gans = [r for r in payload["results"] if "precision" in r]
+    assert [r["precision"] for r in gans[:2]] == ["float32", "bfloat16"]
+    # Achieved GFLOP/s: a positive share of the measured matmul peak of the same precision.
+    assert set(payload["matmul_peak_gflops"]) == {"float32", "bfloat16"}
+    assert all(r["train_gflops"] > 0 and r["share_of_peak"] > 0 for r in gans)
+    assert "Measured matmul peak" in printed
     assert "| digits 8x8 (n=32) | SkipGANomaly, preset cpu" in printed
 
 
