@@ -1,15 +1,20 @@
-"""Skip-GANomaly on scikit-learn's 8x8 digits, leave-one-class-out, beside two classic baselines.
+"""Every detector at its defaults on scikit-learn's 8x8 digits, leave-one-class-out, beside two classic baselines.
 
 For each abnormal digit a: the nine other digits are normal and split 80/20
 (``train_test_split(test_size=0.2, random_state=0)``); every detector trains
 on the normal 80% and is tested on the normal 20% plus all images of digit a
-(the split of DESIGN.md's reference table). Prints ROC AUC per class for
-SkipGANomalyDetector, IsolationForest and PCA reconstruction error, and the
-GAN's training throughput; with matplotlib installed, saves a figure of score
-histograms and reconstructions.
+(the split of DESIGN.md's reference table). Prints ROC AUC per class for the
+five GAN detectors (their defaults, ``random_state=0``), IsolationForest and
+PCA reconstruction error, and training throughput; with matplotlib
+installed, saves a figure of SkipGANomaly's score histograms and
+reconstructions.
 
-    python examples/digits_demo.py                 # all ten digits, a few minutes on 2 cores
-    python examples/digits_demo.py --classes 1 7   # just some
+No setting here was chosen on this split: the detectors run at their
+defaults, which were chosen on development splits of MNIST training images
+(``python -m benchmarks.dev_ablation``).
+
+    python examples/digits_demo.py                          # all ten digits, all detectors
+    python examples/digits_demo.py --classes 1 7 --detectors SkipGANomaly GANomaly
     python examples/digits_demo.py --classes 1 --epochs 1 --width 4   # a quick check that it runs
 """
 
@@ -25,12 +30,17 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-from skgan_ad import SkipGANomalyDetector
+from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from skgan_ad.datasets import digits_leave_one_out
 
-# Chosen among the configurations in the README's sweep table (on this same split, so the
-# mean is optimistic); the paper defaults (ngf=ndf=64, batch 64) are in that table too.
-DETECTOR_PARAMS = dict(ngf=32, ndf=32, n_epochs=15, batch_size=16, random_state=0)
+DETECTORS = {
+    "SkipGANomaly": SkipGANomalyDetector,
+    "GANomaly": GANomalyDetector,
+    "DenseSkipAttention": DenseSkipAttentionDetector,
+    "AnoGAN": AnoGANDetector,
+    "EGBAD": EGBADDetector,
+}
+BASELINES = ("IsolationForest", "PCA recon.")
 
 
 def pca_reconstruction_error(X_train, X_test, n_components=16):
@@ -38,42 +48,40 @@ def pca_reconstruction_error(X_train, X_test, n_components=16):
     return ((X_test - pca.inverse_transform(pca.transform(X_test))) ** 2).sum(axis=1)
 
 
-def run_class(abnormal: int, params: dict = DETECTOR_PARAMS):
+def run_class(abnormal: int, detectors=tuple(DETECTORS), params: dict | None = None):
+    """ROC AUC of each detector (defaults, plus ``params``) and of the baselines for one abnormal digit."""
     split = digits_leave_one_out(abnormal)
     flat_train, flat_test = split.X_train.reshape(len(split.X_train), -1), split.X_test.reshape(len(split.X_test), -1)
-
-    start = time.perf_counter()
-    detector = SkipGANomalyDetector(**params).fit(split.X_train)
-    fit_seconds = time.perf_counter() - start
-    gan_scores = detector.anomaly_score(split.X_test)
-
+    result = {"class": abnormal, "split": split, "fit_s": {}, "images_per_s": {}, "detectors": {}, "scores": {}}
+    for name in detectors:
+        start = time.perf_counter()
+        detector = DETECTORS[name](random_state=0, **(params or {})).fit(split.X_train)
+        fit_seconds = time.perf_counter() - start
+        result["scores"][name] = detector.anomaly_score(split.X_test)
+        result[name] = roc_auc_score(split.y_test, result["scores"][name])
+        result["fit_s"][name] = fit_seconds
+        result["images_per_s"][name] = len(split.X_train) * detector.n_iter_ / fit_seconds
+        result["detectors"][name] = detector
     iforest = IsolationForest(random_state=0).fit(flat_train)
-    return {
-        "class": abnormal,
-        "SkipGANomaly": roc_auc_score(split.y_test, gan_scores),
-        "IsolationForest": roc_auc_score(split.y_test, -iforest.score_samples(flat_test)),
-        "PCA recon.": roc_auc_score(split.y_test, pca_reconstruction_error(flat_train, flat_test)),
-        "images_per_s": len(split.X_train) * detector.n_iter_ / fit_seconds,
-        "fit_s": fit_seconds,
-        "detector": detector,
-        "split": split,
-        "scores": gan_scores,
-    }
+    result["IsolationForest"] = roc_auc_score(split.y_test, -iforest.score_samples(flat_test))
+    result["PCA recon."] = roc_auc_score(split.y_test, pca_reconstruction_error(flat_train, flat_test))
+    return result
 
 
-def print_table(results):
-    methods = ["SkipGANomaly", "IsolationForest", "PCA recon."]
-    print("\nROC AUC, leave-one-class-out on the 8x8 digits (abnormal class per row)")
-    print("| abnormal digit | " + " | ".join(methods) + " | GAN fit (s) |")
-    print("|---|" + "---|" * (len(methods) + 1))
+def print_table(results, detectors):
+    methods = [*detectors, *BASELINES]
+    print("\nROC AUC, leave-one-class-out on the 8x8 digits (abnormal class per row), detectors at their defaults")
+    print("| abnormal digit | " + " | ".join(methods) + " |")
+    print("|---|" + "---|" * len(methods))
     for r in results:
-        print(f"| {r['class']} | " + " | ".join(f"{r[m]:.3f}" for m in methods) + f" | {r['fit_s']:.1f} |")
-    print("| **mean** | " + " | ".join(f"**{np.mean([r[m] for r in results]):.3f}**" for m in methods) + " | |")
-    throughput = np.mean([r["images_per_s"] for r in results])
-    print(
-        f"\nSkipGANomaly training throughput: {throughput:.0f} images/s "
-        f"(torch {torch.__version__}, {torch.get_num_threads()} threads, device {results[0]['detector'].device_})"
-    )
+        print(f"| {r['class']} | " + " | ".join(f"{r[m]:.3f}" for m in methods) + " |")
+    print("| **mean** | " + " | ".join(f"**{np.mean([r[m] for r in results]):.3f}**" for m in methods) + " |")
+    device = next(iter(results[0]["detectors"].values())).device_
+    print(f"\nTraining (torch {torch.__version__}, {torch.get_num_threads()} threads, device {device}):")
+    for name in detectors:
+        throughput = np.mean([r["images_per_s"][name] for r in results])
+        seconds = np.mean([r["fit_s"][name] for r in results])
+        print(f"- {name}: {throughput:.0f} images/s, {seconds:.1f} s per digit")
 
 
 def save_figure(results, path):
@@ -89,16 +97,17 @@ def save_figure(results, path):
 
     fig = plt.figure(figsize=(13, 7.5), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+    name = next(iter(results[0]["detectors"]))
     shown = results[: min(len(results), 5)]
     for ax, r in zip(top.subplots(1, len(shown), squeeze=False)[0], shown):
         plot_score_histograms(
-            r["scores"], r["split"].y_test, ax=ax, title=f"abnormal digit {r['class']}: AUC {r['SkipGANomaly']:.2f}"
+            r["scores"][name], r["split"].y_test, ax=ax, title=f"{name}, abnormal digit {r['class']}: AUC {r[name]:.2f}"
         )
     r = results[0]
     split = r["split"]
     normal, abnormal = split.X_test[split.y_test == 0][:6], split.X_test[split.y_test == 1][:6]
     images = np.concatenate([normal, abnormal])
-    plot_reconstructions(images, r["detector"].reconstruct(images), n=len(images), fig=bottom)
+    plot_reconstructions(images, r["detectors"][name].reconstruct(images), n=len(images), fig=bottom)
     bottom.suptitle(f"abnormal digit {r['class']}: 6 normal test images, then 6 abnormal ones")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -108,20 +117,22 @@ def save_figure(results, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--classes", type=int, nargs="+", default=list(range(10)), help="abnormal digits to run")
+    parser.add_argument("--detectors", nargs="+", choices=list(DETECTORS), default=list(DETECTORS))
     parser.add_argument("--figure", default="examples/output/digits_demo.png", help="where to save the figure")
-    parser.add_argument("--epochs", type=int, default=DETECTOR_PARAMS["n_epochs"], help="training epochs")
-    parser.add_argument("--width", type=int, default=DETECTOR_PARAMS["ngf"], help="ngf = ndf")
+    parser.add_argument("--epochs", type=int, help="training epochs (default: each detector's own)")
+    parser.add_argument("--width", type=int, help="ngf = ndf (default: each detector's own)")
     args = parser.parse_args(argv)
-    params = {**DETECTOR_PARAMS, "n_epochs": args.epochs, "ngf": args.width, "ndf": args.width}
+    params = {}
+    if args.epochs is not None:
+        params["n_epochs"] = args.epochs
+    if args.width is not None:
+        params.update(ngf=args.width, ndf=args.width)
     results = []
     for abnormal in args.classes:
-        results.append(run_class(abnormal, params))
-        print(
-            f"abnormal digit {abnormal}: SkipGANomaly AUC {results[-1]['SkipGANomaly']:.3f} "
-            f"({results[-1]['fit_s']:.1f} s)",
-            flush=True,
-        )
-    print_table(results)
+        results.append(run_class(abnormal, args.detectors, params))
+        aucs = ", ".join(f"{name} {results[-1][name]:.3f}" for name in args.detectors)
+        print(f"abnormal digit {abnormal}: {aucs}", flush=True)
+    print_table(results, args.detectors)
     save_figure(results, args.figure)
     return results
 
