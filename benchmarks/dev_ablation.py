@@ -37,6 +37,7 @@ VARIANTS = {
     "no skips, unsmoothed": (SkipGANomalyDetector, dict(residual_sigma=0.0)),
     "no skips (default)": (SkipGANomalyDetector, {}),
     "no skips, pixel-normalised": (SkipGANomalyDetector, dict(residual_norm="pixel")),
+    "no skips, pixel-normalised, unsmoothed": (SkipGANomalyDetector, dict(residual_norm="pixel", residual_sigma=0.0)),
     "innermost skip kept": (SkipGANomalyDetector, dict(n_skips=1)),
     "GANomaly (default)": (GANomalyDetector, {}),
     "GANomaly + residual (lambda 0.5)": (GANomalyDetector, dict(lambda_score=0.5, residual_sigma=1.0)),
@@ -76,7 +77,8 @@ def run(args) -> dict:
                 split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
                 results = run_split(split, seed, args.variants, extra, cache)
                 records.append({"class": label, "seed": seed, "results": results})
-                print(f"class {label} seed {seed}: " + ", ".join(f"{k} {v['auc']:.3f}" for k, v in results.items()))
+                aucs = ", ".join(f"{k} {v['auc']:.3f}" for k, v in results.items())
+                print(f"class {label} seed {seed}: {aucs}", flush=True)
     return dict(dataset=args.dataset, protocol=args.protocol, params=extra, split=sizes, records=records)
 
 
