@@ -210,7 +210,7 @@ def _import_pil():
     try:
         from PIL import Image
     except ImportError as exc:  # Pillow is optional: only the folder loaders need it
-        raise ImportError("reading image folders needs Pillow; install it with `pip install Pillow`") from exc
+        raise ImportError("reading image folders needs Pillow: pip install 'skgan_ad[images]' (or Pillow)") from exc
     return Image
 
 

@@ -1,10 +1,13 @@
 """``memory``: a grid over scoring-only parameters trains each network once."""
 
+import joblib
 import numpy as np
+import pytest
+import torch
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import EpochScoring
 
-from skgan_ad import SkipGANomalyDetector
+from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from skgan_ad.metrics import anomaly_auc_scorer
 from skgan_ad.model_selection import NormalOnlySplit
 
@@ -25,9 +28,14 @@ def _labelled_blobs(rng):
     return np.vstack([normal, abnormal]), np.r_[np.zeros(90, int), np.ones(15, int)]
 
 
-def _search(memory):
+def _counted(cls, params, memory):
+    """A detector whose training epochs are counted in ``EPOCHS_RUN``."""
     counter = EpochScoring(_count_epoch, on_train=True, use_caching=False, name="counted")
-    detector = SkipGANomalyDetector(**{**TINY, "callbacks": [counter]}, memory=memory)
+    return cls(**{**params, "callbacks": [counter]}, memory=memory)
+
+
+def _search(memory):
+    detector = _counted(SkipGANomalyDetector, TINY, memory)
     grid = {"lambda_score": [0.0, 0.25, 0.5, 0.75, 1.0]}
     return GridSearchCV(detector, grid, scoring=anomaly_auc_scorer, cv=NormalOnlySplit(3), refit=False)
 
@@ -66,3 +74,43 @@ def test_training_parameters_and_data_are_in_the_key(rng, tmp_path):
     d = SkipGANomalyDetector(**TINY, memory=tmp_path).fit(rng.normal(size=(60, 4))).score_samples(X)
     for other in (b, c, d):
         assert not np.array_equal(a, other)
+
+
+def test_a_joblib_memory_caches_like_a_path(rng, tmp_path):
+    X = rng.normal(size=(60, 4))
+    memory = joblib.Memory(tmp_path, verbose=0)
+    EPOCHS_RUN.clear()
+    first = _counted(SkipGANomalyDetector, TINY, memory).fit(X)
+    assert len(EPOCHS_RUN) == TINY["n_epochs"] and any(tmp_path.rglob("*.pkl"))
+    again = _counted(SkipGANomalyDetector, {**TINY, "lambda_score": 0.3}, memory).fit(X)
+    assert len(EPOCHS_RUN) == TINY["n_epochs"]  # the second fit trained nothing
+    assert again.memory is memory  # the parameter is left as given
+    np.testing.assert_array_equal(again.score_components(X)["residual"], first.score_components(X)["residual"])
+
+
+SCORE_ONLY = [
+    (SkipGANomalyDetector, {}, {"contamination": 0.3}),
+    (GANomalyDetector, {"nz": 4}, {"contamination": 0.3}),
+    (DenseSkipAttentionDetector, {}, {"contamination": 0.3}),
+    (EGBADDetector, {"nz": 4}, {"latent_norm_weight": 1.0}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"latent_norm_weight": 1.0}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"epsilon": 1e6}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"n_restarts": 2}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"search_lr": 0.5}),
+]
+
+
+@pytest.mark.parametrize(
+    "cls, params, change", SCORE_ONLY, ids=[f"{cls.__name__}-{next(iter(c))}" for cls, _, c in SCORE_ONLY]
+)
+def test_score_only_parameters_train_nothing(cls, params, change, rng, tmp_path):
+    # lambda_score, n_max and disc_term: above and in tests/test_anogan_egbad.py.
+    X = rng.normal(size=(60, 4))
+    EPOCHS_RUN.clear()
+    base = _counted(cls, {**TINY, **params}, tmp_path).fit(X)
+    changed = _counted(cls, {**TINY, **params, **change}, tmp_path).fit(X)
+    assert len(EPOCHS_RUN) == TINY["n_epochs"]  # the second fit trained nothing
+    for name, weights in base.generator_.state_dict().items():
+        assert torch.equal(weights, changed.generator_.state_dict()[name]), name
+    # ... and the parameter did take effect, on the threshold or the scores.
+    assert changed.offset_ != base.offset_ or not np.array_equal(changed.score_samples(X), base.score_samples(X))

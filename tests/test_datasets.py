@@ -5,6 +5,7 @@ test reads the real MNIST copy in ``../shared/data``.
 """
 
 import gzip
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,6 @@ from skgan_ad.datasets import (
     load_mnist,
     one_class,
 )
-
-Image = pytest.importorskip("PIL.Image")
 
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 IDX_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
@@ -178,6 +177,8 @@ def test_load_mnist_real_files():
 
 
 def save_image(path, array):
+    # Only the image-folder tests need Pillow (the `images` extra): they skip without it, the IDX ones never do.
+    Image = pytest.importorskip("PIL.Image")
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.asarray(array, dtype=np.uint8)).save(path)
     return path
@@ -236,6 +237,15 @@ def test_image_folder_unreadable_file(tmp_path, rng):
     save_image(tmp_path / "a" / "0.png", rng.randint(0, 256, size=(4, 4)))
     (tmp_path / "a" / "1.png").write_bytes(b"this is not a png")
     with pytest.raises(ValueError, match=r"cannot read image .*1\.png"):
+        load_image_folder(tmp_path)
+
+
+def test_image_folder_without_pillow_says_what_to_install(tmp_path, monkeypatch):
+    # Needs no Pillow itself: it hides Pillow and writes a file Pillow would have to decode.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "0.png").write_bytes(b"never decoded")
+    monkeypatch.setitem(sys.modules, "PIL", None)  # `from PIL import Image` now raises ImportError
+    with pytest.raises(ImportError, match="Pillow"):
         load_image_folder(tmp_path)
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
@@ -80,7 +80,9 @@ def test_grid_search_end_to_end():
     ).fit(X, y)
     results = search.cv_results_
     means = results["mean_test_score"]
-    assert np.all(np.isfinite(means)) and means.max() > 0.5
+    # Best mean AUC measured 0.919 (random_state=0), 0.853 / 0.772 with random_state 1 / 2; the floor is the
+    # worst seed less 0.05 for platform float differences (chance is 0.5).
+    assert np.all(np.isfinite(means)) and means.max() > 0.72, means
     assert search.best_params_ == results["params"][int(np.argmax(means))]
     assert search.best_score_ == means.max()
 
@@ -95,17 +97,41 @@ def test_grid_search_end_to_end():
 # -- ScoreCombiner -------------------------------------------------------------------------
 
 
+class _KnownParts(SkipGANomalyDetector):
+    """A real detector (trained, standardised on held-out normals) whose two score parts the data decide.
+
+    ``residual`` is |column 1| and ``feature`` |column 0| of the network input. With anomalies shifted on
+    column 0 only, ``feature`` is informative and ``residual`` pure noise, so the fixed mix (90 % residual)
+    is close to chance while a combiner that learns from labels can do nearly as well as ``feature`` alone.
+    """
+
+    def _batch_components(self, generator, discriminator, x, geometry):
+        return {"residual": x[:, 1].abs(), "feature": x[:, 0].abs()}
+
+
+FEATURE_ONLY_SHIFT = np.array([3.0, 0.0])
+
+
 @pytest.fixture(scope="module")
-def combiner_data():
-    X_fit, _ = _blobs(300, 0, 0.0, seed=2, d=4)
-    X_val, y_val = _blobs(60, 15, 1.5, seed=3, d=4)
-    X_test, y_test = _blobs(200, 50, 1.5, seed=4, d=4)
-    model = ScoreCombiner(SkipGANomalyDetector(**TABULAR)).fit(X_fit)
-    return model, X_fit, X_val, y_val, X_test, y_test
+def known_parts():
+    X_fit, _ = _blobs(300, 0, 0.0, seed=2)
+    X_val, y_val = _blobs(80, 20, FEATURE_ONLY_SHIFT, seed=3)
+    X_test, y_test = _blobs(200, 50, FEATURE_ONLY_SHIFT, seed=4)
+    return X_fit, X_val, y_val, X_test, y_test
 
 
-def test_score_combiner_learns_a_combination(combiner_data):
-    model, _, X_val, y_val, X_test, y_test = combiner_data
+def _aucs(model, X_test, y_test):
+    """Test AUC of the combiner, of the detector's fixed ``lambda_score`` mix, and of ``feature`` alone."""
+    return (
+        roc_auc_score(y_test, model.anomaly_score(X_test)),
+        roc_auc_score(y_test, model.detector_.anomaly_score(X_test)),
+        roc_auc_score(y_test, model.detector_.score_components(X_test)["feature"]),
+    )
+
+
+def test_score_combiner_learns_the_informative_part(known_parts):
+    X_fit, X_val, y_val, X_test, y_test = known_parts
+    model = ScoreCombiner(_KnownParts(**TABULAR)).fit(X_fit)
     with pytest.raises(NotFittedError):
         model.anomaly_score(X_test)
     model.fit_combiner(X_val, y_val)
@@ -117,29 +143,40 @@ def test_score_combiner_learns_a_combination(combiner_data):
     assert model.component_names_ == ["feature", "residual"]
     assert model.n_features_in_ == X_test.shape[1]
 
-    learned = roc_auc_score(y_test, scores)
-    fixed = roc_auc_score(y_test, model.detector_.anomaly_score(X_test))  # lambda_score = 0.9
-    print(f"\nScoreCombiner test AUC: learned {learned:.3f}, fixed lambda_score=0.9 {fixed:.3f}")
-    assert learned > 0.5
+    # Measured over random_state 0..2: learned 0.987-0.988, fixed lambda_score=0.9 mix 0.605-0.637,
+    # feature alone 0.987-0.988: the fixed mix trails by 0.35 or more.
+    learned, fixed, feature_alone = _aucs(model, X_test, y_test)
+    assert learned > fixed + 0.25, (learned, fixed)
+    assert learned > feature_alone - 0.02, (learned, feature_alone)
 
 
-def test_score_combiner_offset_is_the_contamination_quantile_of_validation_normals(combiner_data):
-    model, _, X_val, y_val, _, _ = combiner_data
-    fitted = clone(model).set_params(contamination=0.2)
-    fitted.detector_ = model.detector_  # reuse the trained networks: fit_combiner needs only detector_
-    fitted.fit_combiner(X_val, y_val)
+def test_score_combiner_with_a_classifier_that_ignores_labels_learns_nothing(known_parts):
+    X_fit, X_val, y_val, X_test, y_test = known_parts
+    model = ScoreCombiner(_KnownParts(**TABULAR), DummyClassifier()).fit(X_fit).fit_combiner(X_val, y_val)
+    learned, fixed, _ = _aucs(model, X_test, y_test)
+    assert learned == 0.5  # one constant score for every sample
+    assert learned < fixed
+
+
+def test_score_combiner_offset_is_the_contamination_quantile_of_validation_normals(known_parts):
+    X_fit, X_val, y_val, _, _ = known_parts
+    fitted = ScoreCombiner(_KnownParts(**TABULAR), contamination=0.2).fit(X_fit).fit_combiner(X_val, y_val)
     flagged = np.mean(fitted.predict(X_val[y_val == 0]) == -1)
     assert flagged == pytest.approx(0.2, abs=1.0 / np.sum(y_val == 0))
 
 
-def test_score_combiner_with_svc_and_one_call_fit():
-    X, y = _blobs(200, 20, 1.5, seed=5, d=4)
-    model = ScoreCombiner(SkipGANomalyDetector(**TABULAR), SVC(), validation_size=0.3, random_state=0).fit(X, y)
+def test_score_combiner_with_svc_and_one_call_fit(known_parts):
+    *_, X_test, y_test = known_parts
+    X, y = _blobs(200, 30, FEATURE_ONLY_SHIFT, seed=5)
+    model = ScoreCombiner(_KnownParts(**TABULAR), SVC(), validation_size=0.3, random_state=0).fit(X, y)
     # The detector trained on 70% of the normals only; the combiner saw the rest and all anomalies.
-    assert model.detector_.n_features_in_ == 4
-    scores = model.anomaly_score(X)
-    assert scores.dtype == np.float64 and scores.shape == (len(X),)
-    assert roc_auc_score(y, scores) > 0.5
+    assert model.detector_.n_features_in_ == 2
+    assert model.detector_.calibration_scores_.size == round(0.1 * round(0.7 * 200))
+    scores = model.anomaly_score(X_test)
+    assert scores.dtype == np.float64 and scores.shape == (len(X_test),)
+    # Measured over random_state 0..2: learned (an RBF SVC's margin) 0.985-0.987, fixed mix 0.620-0.638.
+    learned, fixed, _ = _aucs(model, X_test, y_test)
+    assert learned > fixed + 0.25, (learned, fixed)
     with pytest.raises(ValueError, match="both normal"):
         model.fit_combiner(X[y == 0], y[y == 0])
     with pytest.raises(TypeError, match="score_components"):
