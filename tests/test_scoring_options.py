@@ -4,19 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
+from skgan_ad import SkipGANomalyDetector
 from skgan_ad._outlier import draw_seed, holdout_split
 from skgan_ad.nets import SkipMLPGenerator, SkipUNetGenerator
 
 from .conftest import TINY
-
-DETECTORS = {
-    SkipGANomalyDetector: dict(TINY),
-    GANomalyDetector: dict(TINY, nz=8),
-    AnoGANDetector: dict(TINY, nz=8, n_max=5),
-    EGBADDetector: dict(TINY, nz=8),
-    DenseSkipAttentionDetector: dict(TINY),
-}
+from .test_vocabulary import DETECTORS
 
 
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)

@@ -30,8 +30,8 @@ class SkipUNetGenerator(nn.Module):
         in_channels: int,
         image_size: int,
         *,
-        n_skips: int | None = None,
         ngf: int = 64,
+        n_skips: int | None = None,
         max_mult: int = 8,
         out_channels: int | None = None,
     ) -> None:
