@@ -45,8 +45,12 @@ class AnoGANDetector(BaseGANDetector):
         discrimination loss; score part ``feature``) or cross-entropy of
         ``D(G(z))`` against "real" (the original one; score part
         ``discriminator``).
-    n_max : int, default=500
-        Most search steps per sample (the paper's Gamma = 500).
+    n_max : int, default=100
+        Most search steps per sample. The paper's Gamma is 500; on MNIST
+        development splits (training images only, one-class, classes 0 and
+        7) 100 steps scored higher (residual AUC 0.947 / 0.957 against
+        0.930 / 0.945 at 400: a longer search fits anomalies too) and runs
+        about 5x faster. :meth:`paper` uses 500.
     epsilon : float, default=0.0
         Target dissimilarity: a sample's search stops once its loss is at
         most this. 0 runs all ``n_max`` steps.
@@ -97,11 +101,13 @@ class AnoGANDetector(BaseGANDetector):
 
     nz: int = param(100, POSITIVE_INT)
     disc_term: str = param("fm", StrOptions(set(DISCRIMINATOR_TERMS)))
-    n_max: int = param(500, NON_NEGATIVE_INT)
+    n_max: int = param(100, NON_NEGATIVE_INT)
     epsilon: float = param(0.0, NON_NEGATIVE)
     n_restarts: int = param(1, POSITIVE_INT)
     search_lr: float = param(0.05, POSITIVE)
     latent_norm_weight: float = param(0.0, NON_NEGATIVE)
+
+    _paper_params = {**BaseGANDetector._paper_params, "n_max": 500, "lambda_score": 0.9}
 
     # The search and score options change nothing in training.
     _scoring_params = BaseGANDetector._scoring_params | {
