@@ -93,10 +93,11 @@ lambda_score : float in [0, 1]
     what it says. Changing it needs no retraining.
 residual_sigma : float, default=0.0
     Images only: standard deviation (pixels) of a Gaussian smoothing of
-    the per-pixel residual ``|x - G(x)|`` (averaged over channels) before
-    it is squared or averaged into the ``residual`` part; 0 leaves it
-    unsmoothed. Smoothing makes coherent defects count more than scattered
-    one-pixel reconstruction noise.
+    the per-pixel residual ``|x - G(x)|`` (averaged over channels); the
+    ``residual`` part is then the mean *square* of the smoothed map, for
+    every detector (a mean of the smoothed map would equal the mean of the
+    unsmoothed one). Coherent defects then count more than the same error
+    scattered over single pixels. 0 leaves the residual unsmoothed.
 residual_norm : {"none", "pixel"}, default="none"
     "pixel" divides each pixel's residual by its mean on held-out normals
     (computed at fit) before averaging, so pixels that normal images
@@ -398,7 +399,10 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         on the original pixels, smoothed first when ``residual_sigma > 0``."""
         r = geometry.crop(x) - geometry.crop(x_hat)
         if geometry.is_image and self.residual_sigma > 0:
-            r = gaussian_blur(r.abs().mean(dim=1, keepdim=True), self.residual_sigma)
+            # Squared after smoothing, whatever the detector's distance: a normalised blur keeps the
+            # mean of |r|, so only a non-linear pooling lets a coherent defect count more than the
+            # same error scattered over single pixels.
+            return gaussian_blur(r.abs().mean(dim=1, keepdim=True), self.residual_sigma).pow(2)
         return r.pow(2) if self._distance == "l2" else r.abs()
 
     def _residual(self, x: torch.Tensor, x_hat: torch.Tensor, geometry: Geometry) -> torch.Tensor:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from skgan_ad import AnoGANDetector, EGBADDetector
+from skgan_ad.losses import DISCRIMINATOR_TERMS
 from skgan_ad.nets import BiGANGenerator, JointDiscriminator
 
 from .conftest import TINY
@@ -40,7 +41,8 @@ def test_deterministic_and_joblib_round_trip(cls, params, digit_images, tmp_path
     np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
     assert loaded.reconstruct(X[:5]).shape == X[:5].shape
     assert loaded.anomaly_map(X[:5]).shape == X[:5].shape
-    assert set(det.score_components(X)) == {"residual", "feature", "latent_norm"}
+    # The discriminator part is named by the disc_term in use (AnoGAN "fm", EGBAD "ce" by default).
+    assert set(det.score_components(X)) == {"residual", DISCRIMINATOR_TERMS[det.disc_term], "latent_norm"}
     other = cls(**{**params, "random_state": 1}).fit(X)
     assert not np.array_equal(other.score_samples(X), det.score_samples(X))
 
@@ -93,7 +95,7 @@ def test_search_parameters_need_no_retraining(rng, tmp_path):
 @pytest.mark.parametrize("cls, params", [(AnoGANDetector, ANOGAN_TINY), (EGBADDetector, EGBAD_TINY)])
 def test_discriminator_term_and_latent_norm_options(cls, params, rng):
     X = rng.normal(size=(60, 4))
-    fm = cls(**params).fit(X)
+    fm = cls(**{**params, "disc_term": "fm"}).fit(X)
     ce = cls(**{**params, "disc_term": "ce"}).fit(X)
     assert set(ce.score_components(X)) == {"residual", "discriminator", "latent_norm"}
     assert not np.allclose(fm.score_components(X)["feature"], ce.score_components(X)["discriminator"])
@@ -103,6 +105,6 @@ def test_discriminator_term_and_latent_norm_options(cls, params, rng):
         fm.anomaly_score(X)
     fm.set_params(disc_term="fm")
     # latent_norm_weight adds exactly its weighted, standardised part to the score.
-    with_norm = cls(**{**params, "latent_norm_weight": 2.0}).fit(X)
+    with_norm = cls(**{**params, "disc_term": "fm", "latent_norm_weight": 2.0}).fit(X)
     parts = fm.score_components(X, standardize=True)
     np.testing.assert_allclose(with_norm.anomaly_score(X) - fm.anomaly_score(X), 2.0 * parts["latent_norm"], atol=1e-9)

@@ -14,12 +14,11 @@ from .test_vocabulary import DETECTORS
 
 @pytest.mark.parametrize("cls", DETECTORS, ids=lambda c: c.__name__)
 def test_smoothed_residual_is_the_smoothed_anomaly_map(cls, digit_images):
-    """residual_sigma smooths |x - G(x)| like anomaly_map (scipy's gaussian_filter) before averaging."""
+    """residual_sigma smooths |x - G(x)| like anomaly_map (scipy's gaussian_filter), then takes the mean square."""
     X = digit_images[0][:40]
     det = cls(**DETECTORS[cls], residual_sigma=1.5).fit(X)
     maps = det.anomaly_map(X[:6], sigma=1.5)  # network units, channels averaged, scipy-smoothed
-    power = 2 if det._distance == "l2" else 1
-    expected = (maps**power).reshape(6, -1).mean(axis=1)
+    expected = (maps**2).reshape(6, -1).mean(axis=1)
     np.testing.assert_allclose(det.score_components(X[:6])["residual"], expected, rtol=1e-5, atol=1e-7)
 
 
@@ -89,3 +88,20 @@ def test_detector_passes_n_skips_to_its_generators(rng):
     assert det.generator_.n_skips == 1
     rows = SkipGANomalyDetector(**TINY, n_skips=0).fit(rng.normal(size=(40, 5)))
     assert rows.generator_.n_skips == 0
+
+
+@pytest.mark.parametrize("distance", ["l1", "l2"])
+def test_smoothing_makes_a_coherent_defect_count_more(distance):
+    """The same total error scores higher as one 4x4 blob than scattered over 16 pixels (any distance)."""
+    det = SkipGANomalyDetector(residual_sigma=1.0)
+    det._distance = distance
+    geometry = type("G", (), {"is_image": True, "crop": staticmethod(lambda t: t)})()
+    x_hat = torch.zeros(2, 1, 16, 16)
+    x = torch.zeros(2, 1, 16, 16)
+    x[0, 0, 6:10, 6:10] = 1.0  # coherent
+    x[1, 0, ::4, ::4] = 1.0  # scattered, same mass
+    blob, scattered = det._residual(x, x_hat, geometry)
+    assert blob > 2 * scattered
+    det.residual_sigma = 0.0
+    unsmoothed = det._residual(x, x_hat, geometry)
+    torch.testing.assert_close(unsmoothed[0], unsmoothed[1])  # without smoothing they are the same

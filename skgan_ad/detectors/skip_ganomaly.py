@@ -47,8 +47,9 @@ class SkipGANomalyDetector(SkipFamilyDetector):
     residual_sigma : float, default=1.0
         Images only: standard deviation (pixels) of the Gaussian smoothing of
         ``|x - G(x)|`` (averaged over channels) before it is squared and
-        averaged into the ``residual`` part; 0 leaves it unsmoothed (the
-        paper). 1.0 was chosen on the same development split (+0.02 AUC).
+        averaged into the ``residual`` part, so coherent defects count more
+        than scattered pixels; 0 leaves it unsmoothed (the paper). 1.0 was
+        chosen on the same development split (+0.02 AUC).
     hidden_dims : tuple of int, default=(64, 32, 16)
         Layer widths of the tabular encoder (mirrored by the decoder) and
         discriminator.
