@@ -41,7 +41,7 @@ def test_deterministic_and_joblib_round_trip(cls, params, digit_images, tmp_path
     np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
     assert loaded.reconstruct(X[:5]).shape == X[:5].shape
     assert loaded.anomaly_map(X[:5]).shape == X[:5].shape
-    # The discriminator part is named by the disc_term in use (AnoGAN "fm", EGBAD "ce" by default).
+    # The discriminator part is named by the disc_term in use ("fm" by default: feature).
     assert set(det.score_components(X)) == {"residual", DISCRIMINATOR_TERMS[det.disc_term], "latent_norm"}
     other = cls(**{**params, "random_state": 1}).fit(X)
     assert not np.array_equal(other.score_samples(X), det.score_samples(X))

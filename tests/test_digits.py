@@ -45,15 +45,15 @@ def test_anogan_detects_digit_4_above_chance():
 def test_egbad_detects_other_digits_above_chance():
     # One-class digits task (normal: digit 0; anomalies: every other digit). EGBAD's BiGAN
     # training is unstable from seed to seed on leave-one-class-out at this budget (digit 0:
-    # 0.92 / 0.46 / 0.68 over seeds 0-2), but steady here. With the defaults (disc_term="ce",
-    # lambda_score=0.5): AUC 0.998 / 1.000 / 0.999 for random_state 0 / 1 / 2 (one thread); with the
-    # paper's "fm" and 0.9 it was 0.931 / 0.976 / 0.916. Floor 0.998 - 0.05.
+    # 0.92 / 0.46 / 0.68 over seeds 0-2), but steady here: AUC 0.931 / 0.976 / 0.916 for random_state
+    # 0 / 1 / 2 (the same with two threads), about 7 s a fit. Floor 0.916 - 0.05. (With the option
+    # disc_term="ce", lambda_score=0.5: 0.998 / 1.000 / 0.999.)
     images, labels = load_digits_images()
     X_train, X_test, y_train, y_test = train_test_split(images, labels, test_size=0.5, random_state=0)
     split = one_class(X_train, y_train, X_test, y_test, normal_class=0, max_test=300, random_state=0)
     detector = EGBADDetector(ngf=16, ndf=16, nz=32, n_epochs=20, batch_size=16, random_state=0)
     auc = roc_auc_score(split.y_test, detector.fit(split.X_train).anomaly_score(split.X_test))
-    assert auc > 0.94, auc
+    assert auc > 0.86, auc
 
 
 def test_dense_skip_attention_detects_other_digits():

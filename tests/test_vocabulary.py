@@ -26,7 +26,7 @@ EXPECTED_PARTS = {
     SkipGANomalyDetector: {"residual", "feature"},
     GANomalyDetector: {"residual", "latent"},
     AnoGANDetector: {"residual", "feature", "latent_norm"},
-    EGBADDetector: {"residual", "discriminator", "latent_norm"},  # disc_term="ce" by default
+    EGBADDetector: {"residual", "feature", "latent_norm"},
     DenseSkipAttentionDetector: {"residual", "feature"},
 }
 
