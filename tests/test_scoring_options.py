@@ -16,7 +16,7 @@ from .test_vocabulary import DETECTORS
 def test_smoothed_residual_is_the_smoothed_anomaly_map(cls, digit_images):
     """residual_sigma smooths |x - G(x)| like anomaly_map (scipy's gaussian_filter), then takes the mean square."""
     X = digit_images[0][:40]
-    det = cls(**DETECTORS[cls], residual_sigma=1.5).fit(X)
+    det = cls(**DETECTORS[cls], residual_sigma=1.5, residual_norm="none").fit(X)
     maps = det.anomaly_map(X[:6], sigma=1.5)  # network units, channels averaged, scipy-smoothed
     expected = (maps**2).reshape(6, -1).mean(axis=1)
     np.testing.assert_allclose(det.score_components(X[:6])["residual"], expected, rtol=1e-5, atol=1e-7)
@@ -26,7 +26,7 @@ def test_smoothed_residual_is_the_smoothed_anomaly_map(cls, digit_images):
 def test_pixel_normalised_residual(cls, digit_images):
     """residual_norm='pixel' divides each pixel's residual by its mean on the held-out normals."""
     X = digit_images[0][:40]
-    plain = cls(**DETECTORS[cls], residual_sigma=0.0).fit(X)
+    plain = cls(**DETECTORS[cls], residual_sigma=0.0, residual_norm="none").fit(X)
     det = cls(**DETECTORS[cls], residual_sigma=0.0, residual_norm="pixel").fit(X)
     assert plain.residual_scale_ is None and det.residual_scale_.shape == (1, 8, 8)
     power = 2 if det._distance == "l2" else 1
@@ -93,7 +93,7 @@ def test_detector_passes_n_skips_to_its_generators(rng):
 @pytest.mark.parametrize("distance", ["l1", "l2"])
 def test_smoothing_makes_a_coherent_defect_count_more(distance):
     """The same total error scores higher as one 4x4 blob than scattered over 16 pixels (any distance)."""
-    det = SkipGANomalyDetector(residual_sigma=1.0)
+    det = SkipGANomalyDetector(residual_sigma=1.0, residual_norm="none")
     det._distance = distance
     geometry = type("G", (), {"is_image": True, "crop": staticmethod(lambda t: t)})()
     x_hat = torch.zeros(2, 1, 16, 16)

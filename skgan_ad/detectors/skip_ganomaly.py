@@ -23,8 +23,8 @@ class SkipGANomalyDetector(SkipFamilyDetector):
 
     Defaults depart from the paper where development splits (training
     images only) showed a clear gain: the generator keeps no skip
-    connection (``n_skips=0``) and the residual is smoothed
-    (``residual_sigma=1``). ``SkipGANomalyDetector.paper()`` is the paper's
+    connection (``n_skips=0``) and the residual is smoothed and normalised
+    per pixel (``residual_sigma=1``, ``residual_norm="pixel"``). ``SkipGANomalyDetector.paper()`` is the paper's
     detector, skips included.
 
     Parameters
@@ -50,6 +50,13 @@ class SkipGANomalyDetector(SkipFamilyDetector):
         averaged into the ``residual`` part, so coherent defects count more
         than scattered pixels; 0 leaves it unsmoothed (the paper). 1.0 was
         chosen on the same development split (+0.02 AUC).
+    residual_norm : {"none", "pixel"}, default="pixel"
+        "pixel" divides each pixel's residual by its mean on held-out
+        normals (computed at fit), so pixels that normal images reconstruct
+        badly anyway count less; "none" is the paper's plain mean. Chosen on
+        the MNIST development splits, averaged over both protocols: one-class
+        0.916 against 0.931 unnormalised, leave-one-class-out 0.762 against
+        0.695 (``benchmarks/README.md``).
     hidden_dims : tuple of int, default=(64, 32, 16)
         Layer widths of the tabular encoder (mirrored by the decoder) and
         discriminator.
@@ -107,6 +114,7 @@ class SkipGANomalyDetector(SkipFamilyDetector):
 
     n_skips: int | None = param(0, NON_NEGATIVE_INT, None)
     residual_sigma: float = 1.0
+    residual_norm: str = "pixel"
 
     _paper_params = {**SkipFamilyDetector._paper_params, "n_skips": None, "w_con": 40.0, "lambda_score": 0.9}
 
