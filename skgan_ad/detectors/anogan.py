@@ -149,7 +149,10 @@ class AnoGANDetector(BaseGANDetector):
         return self.lambda_score * residual + (1 - self.lambda_score) * disc, residual, disc
 
     def _search(self, generator, discriminator, x: torch.Tensor, geometry):
-        """Find each sample's best code: ``(z, residual, disc, loss, n_steps)``, all batched."""
+        """Find each sample's best code: ``(z, disc, loss, n_steps)``, all batched.
+
+        The residual at the found code is not returned: the score recomputes it
+        from ``G(z)`` with the residual options (smoothing, per-pixel scale)."""
         n, restarts = len(x), self.n_restarts
         nz = self._latent_size(geometry)
         # Mirror the map_batches pattern: weights stay fixed, only z is optimised.
@@ -177,10 +180,10 @@ class AnoGANDetector(BaseGANDetector):
                     z[~active] = before[~active]  # Adam's momentum would keep moving finished codes
                 n_steps += active
         with torch.no_grad():
-            loss, residual, disc = self._search_loss(generator, discriminator, x_rep, f_real, z, geometry)
+            loss, _, disc = self._search_loss(generator, discriminator, x_rep, f_real, z, geometry)
             best = loss.view(restarts, n).argmin(dim=0)
             pick = best * n + torch.arange(n, device=x.device)
-            return z.detach()[pick], residual[pick], disc[pick], loss[pick], n_steps[pick]
+            return z.detach()[pick], disc[pick], loss[pick], n_steps[pick]
 
     def latent_search(self, X) -> dict[str, np.ndarray]:
         """Run the scoring search and return what it found, per sample.
@@ -194,7 +197,7 @@ class AnoGANDetector(BaseGANDetector):
         rows, _ = self._validate(X)
 
         def run(generator, discriminator, x, geometry):
-            z, _, _, loss, n_steps = self._search(generator, discriminator, x, geometry)
+            z, _, loss, n_steps = self._search(generator, discriminator, x, geometry)
             return {"z": z.cpu().numpy(), "loss": loss.cpu().numpy(), "n_steps": n_steps.cpu().numpy()}
 
         batches = self._map_batches(rows, run)
@@ -207,8 +210,7 @@ class AnoGANDetector(BaseGANDetector):
         return generator(self._search(generator, discriminator, x, geometry)[0])
 
     def _batch_components(self, generator, discriminator, x, geometry):
-        z, _, disc, _, _ = self._search(generator, discriminator, x, geometry)
-        # The search minimised the plain L1 residual; the score's residual follows residual_sigma / residual_norm.
+        z, disc, _, _ = self._search(generator, discriminator, x, geometry)
         return {
             "residual": self._residual(x, generator(z), geometry),
             DISCRIMINATOR_TERMS[self.disc_term]: disc,
