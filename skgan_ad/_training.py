@@ -19,6 +19,7 @@ import copy
 import inspect
 import os
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from functools import partial
 
 import torch
@@ -35,6 +36,11 @@ from .nets import init_weights_
 
 # Adam betas of every seed paper (DCGAN's).
 ADAM_BETAS = (0.5, 0.999)
+
+#: The skorch net class that trains the networks (None: :class:`GANTrainer`). An extension
+#: (e.g. :mod:`skgan_ad.parallel`'s distributed training) sets a subclass for the duration of a
+#: ``with`` block; the core never imports the extension.
+TRAINER_CLASS: ContextVar[type | None] = ContextVar("skgan_ad_trainer_class", default=None)
 
 
 def resolve_device(device) -> torch.device:
@@ -97,7 +103,7 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
     steps_per_epoch = len(TensorBatchIterator(Dataset(x_train), spec.batch_size))
     objective = spec._build_objective(geometry)
     objective.noise_generator = torch_rng
-    trainer = GANTrainer(
+    trainer = (TRAINER_CLASS.get() or GANTrainer)(
         module=generator,
         criterion=objective,
         discriminator=discriminator,
