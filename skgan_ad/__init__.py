@@ -6,6 +6,18 @@ from .patches import PatchDetector
 
 __version__ = "0.1.0"
 
+# Capabilities outside the core (DESIGN.md section 5), imported on first use so that
+# ``import skgan_ad`` stays light and optional dependencies stay optional.
+_LAZY = {"save": "io", "load": "io", "export_onnx": "export"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "AnoGANDetector",
     "BaseGANDetector",
@@ -15,4 +27,7 @@ __all__ = [
     "PatchDetector",
     "SkipGANomalyDetector",
     "__version__",
+    "export_onnx",
+    "load",
+    "save",
 ]
