@@ -16,6 +16,7 @@ One private module used by the detectors (``base.py``), :class:`~skgan_ad.PatchD
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import MISSING, dataclass, field, fields
 from numbers import Real
 
@@ -52,6 +53,44 @@ def estimator_params(cls):
     return cls
 
 
+class InconsistentVersionWarning(UserWarning):
+    """An estimator was unpickled under another skgan_ad version than the one that pickled it.
+
+    Like scikit-learn's warning of the same name (which covers scikit-learn's
+    own version only): fitted state may not mean the same under another
+    version, so scores can silently change. :func:`skgan_ad.io.load` refuses
+    incompatible files outright; a pickle can only warn.
+
+    Attributes
+    ----------
+    estimator_name : str
+    current_version, original_version : str
+        This skgan_ad's version and the one recorded in the pickle
+        (``"unknown"`` for pickles made before versions were recorded).
+    """
+
+    def __init__(self, *, estimator_name: str, current_version: str, original_version: str) -> None:
+        super().__init__(estimator_name, current_version, original_version)
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+
+    def __str__(self) -> str:
+        return (
+            f"Trying to unpickle estimator {self.estimator_name} from skgan_ad version {self.original_version} "
+            f"when using version {self.current_version}. This might lead to breaking code or invalid results; "
+            "refit it, or load it under the version that saved it (skgan_ad.save / skgan_ad.load refuse "
+            "incompatible versions instead of guessing)."
+        )
+
+
+def _library_version() -> str:
+    # Read at call time: the package (and its __version__) is still initialising when this module is imported.
+    import skgan_ad
+
+    return skgan_ad.__version__
+
+
 class AnomalyScoreMixin:
     """scikit-learn's outlier API from ``anomaly_score(X)`` (higher = more abnormal) and ``offset_``.
 
@@ -86,17 +125,44 @@ class AnomalyScoreMixin:
         never mixes attributes of two fits.
         """
         self._validate_params()
+        # What a warm start continues from (None unless the estimator supports and asks for one).
+        self._previous_fit = self._warm_start_state()
         self._forget_fit()
         try:
             self._fit(X, y)
         except BaseException:
             self._forget_fit()
             raise
+        finally:
+            del self._previous_fit
         return self
+
+    def _warm_start_state(self):
+        """The fitted state a new ``fit`` continues from, or None (the default: every fit starts afresh)."""
+        return None
 
     def _forget_fit(self) -> None:
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             delattr(self, key)
+
+    # -- pickling: the library version travels with the state -----------------------
+    def __getstate__(self):
+        """Pickled state with ``_skgan_ad_version``: a pickle says which skgan_ad made it."""
+        return {**super().__getstate__(), "_skgan_ad_version": _library_version()}
+
+    def __setstate__(self, state):
+        """Restore a pickle; warn (:class:`InconsistentVersionWarning`) when another version made it."""
+        state = dict(state)
+        original = state.pop("_skgan_ad_version", "unknown")
+        current = _library_version()
+        if original != current:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__, current_version=current, original_version=original
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
 
 def anomaly_scores(estimator, X) -> np.ndarray:

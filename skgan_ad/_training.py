@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import copy
 import inspect
-import os
+import math
+import signal
+import threading
+import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 
 import torch
 from sklearn.base import clone
-from sklearn.utils.validation import check_memory
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset
@@ -33,6 +36,7 @@ from skorch.utils import TeeGenerator, to_device
 
 from ._preprocessing import Geometry, fit_scaling
 from .nets import init_weights_
+from .nets._blocks import set_dropout_generator
 
 # Adam betas of every seed paper (DCGAN's).
 ADAM_BETAS = (0.5, 0.999)
@@ -65,11 +69,14 @@ def fit_networks(detector, train_rows, valid_rows, image_shape, value_range, see
     trains each network once. Returns the networks, the history and the input
     scaling.
     """
-    memory = detector.memory
-    memory = os.fspath(memory) if isinstance(memory, os.PathLike) else memory
-    train = check_memory(memory).cache(_train_networks, ignore=["verbose"])
-    spec = _training_spec(detector)
-    return train(spec, train_rows, valid_rows, image_shape, value_range, seed, detector.verbose)
+    args = (_training_spec(detector), train_rows, valid_rows, image_shape, value_range, seed)
+    if detector.memory is None:
+        return _train_networks(*args, detector.verbose)
+    # The cache stores safetensors + JSON through skgan_ad.io, never a pickle that would run code when read
+    # (joblib.Memory's store would). Imported here: the core needs it only when caching.
+    from .io import cached_training
+
+    return cached_training(detector.memory, _train_networks, args, detector.verbose)
 
 
 def _training_spec(detector):
@@ -83,26 +90,50 @@ def _training_spec(detector):
     return clone(detector).set_params(**defaults, random_state=None)
 
 
-def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed: int, verbose) -> dict:
-    """Build, initialise and train the networks; module-level so ``joblib.Memory`` can cache it."""
+def _train_networks(
+    spec, train_rows, valid_rows, image_shape, value_range, seed: int, verbose, resume: dict | None = None
+) -> dict:
+    """Build, initialise and train the networks; module-level so the ``memory=`` cache can wrap it.
+
+    ``resume`` (``warm_start``) is what an earlier call returned: its networks,
+    input scaling, history and ``trainer_state`` (optimizer states, random
+    generators). Training then continues from it for ``n_epochs`` more epochs,
+    drawing exactly what one longer run would have drawn.
+
+    Returns the networks, the history, the input scaling, the device,
+    ``trainer_state`` and ``interrupted`` (True when Ctrl-C stopped training:
+    such a result is partly trained and must never be cached).
+    """
     device = resolve_device(spec.device)
     torch_rng = torch.Generator().manual_seed(seed)
+    # Dropout masks come from their own generator on the training device (never the global
+    # random state, which other threads share).
+    dropout_rng = torch.Generator(device=device).manual_seed(seed)
     geometry = Geometry(train_rows.shape[1], image_shape)
-    shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
+    if resume is None:
+        shift, scale = fit_scaling(train_rows, image=geometry.is_image, value_range=value_range)
+    else:
+        # The networks were trained on inputs scaled so: new data must be scaled the same way.
+        shift, scale = resume["shift"], resume["scale"]
     x_train = geometry.to_network(train_rows, shift, scale)
     x_valid = None if valid_rows is None else geometry.to_network(valid_rows, shift, scale)
 
-    # Module constructors draw default weights from the global RNG; fork it so
-    # the user's global random state is left exactly as it was.
-    with torch.random.fork_rng(devices=[]):
-        generator, discriminator = spec._build_networks(geometry)
     init = partial(init_weights_, generator=torch_rng)
-    init(generator)
-    init(discriminator)
+    if resume is None:
+        # Module constructors draw default weights from the global RNG; fork it so
+        # the user's global random state is left exactly as it was.
+        with torch.random.fork_rng(devices=[]):
+            generator, discriminator = spec._build_networks(geometry)
+        init(generator)
+        init(discriminator)
+    else:
+        generator, discriminator = copy.deepcopy(resume["generator"]), copy.deepcopy(resume["discriminator"])
+    for module in (generator, discriminator):
+        set_dropout_generator(module, dropout_rng)
 
     steps_per_epoch = len(TensorBatchIterator(Dataset(x_train), spec.batch_size))
     objective = spec._build_objective(geometry)
-    objective.noise_generator = torch_rng
+    objective.noise_generator, objective.dropout_generator = torch_rng, dropout_rng
     trainer = (TRAINER_CLASS.get() or GANTrainer)(
         module=generator,
         criterion=objective,
@@ -127,9 +158,6 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
         device=device,
         verbose=verbose,
     )
-    # Dropout (and any other layer that draws at train time) uses the global RNG:
-    # seed it from the detector's seed inside a fork, so training is reproducible
-    # and the caller's random state is left as it was.
     if verbose:
         steps = trainer.max_epochs * steps_per_epoch
         print(
@@ -137,9 +165,22 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
             f"of batch {spec.batch_size} (n_epochs={spec.n_epochs}, min_steps={spec.min_steps})",
             flush=True,
         )
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        trainer.fit(x_train.to(device), None)
+    if resume is not None:
+        trainer.initialize()
+        trainer.load_trainer_state(resume["trainer_state"], resume["history"])
+    trainer.partial_fit(x_train.to(device), None)
+    interrupted = trainer.interrupted_
+    if interrupted:
+        n_before = 0 if resume is None else len(resume["history"])
+        warnings.warn(
+            f"training was interrupted (KeyboardInterrupt) after {trainer.epochs_completed() - n_before} of "
+            f"{trainer.max_epochs} epochs: the detector is only partly trained and is not cached; history_ marks "
+            "the epoch ('interrupted'). Fit again with warm_start=True to continue it.",
+            TrainingInterruptedWarning,
+            stacklevel=5,
+        )
+    for module in (trainer.module_, trainer.discriminator_):
+        set_dropout_generator(module, None)  # generators stay with the training run, not the fitted model
     return {
         # Back to the default memory format: scoring and pickles see plain contiguous weights.
         "generator": trainer.module_.to(memory_format=torch.contiguous_format),
@@ -148,6 +189,8 @@ def _train_networks(spec, train_rows, valid_rows, image_shape, value_range, seed
         "shift": shift,
         "scale": scale,
         "device": str(device),
+        "trainer_state": trainer.trainer_state(),
+        "interrupted": interrupted,
     }
 
 
@@ -168,6 +211,43 @@ def _trainer_callbacks(callbacks, verbose) -> list:
     if verbose and verbose > 1:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks
+
+
+@contextmanager
+def _recording_sigint(trainer):
+    """Note on ``trainer`` when SIGINT (Ctrl-C) arrives, then let the usual handler raise.
+
+    Signal handlers live in the main thread only; elsewhere Ctrl-C never reaches training.
+    """
+    trainer._sigint_received = False
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        trainer._sigint_received = True
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class TrainingInterruptedWarning(UserWarning):
+    """``fit`` returned a partly trained detector because training was interrupted (Ctrl-C)."""
+
+
+class TrainingDivergedError(ValueError):
+    """Training produced non-finite losses and restarting from the last good weights did not help.
+
+    A ``ValueError``: the remedy is a parameter (a lower ``lr``) or the data.
+    """
 
 
 # Per-batch history keys that skorch itself aggregates per epoch.
@@ -256,6 +336,7 @@ class GANTrainer(NeuralNet):
         trim_fraction: float = 0.0,
         trim_warmup: int = 2,
         precision: str = "float32",
+        max_recoveries: int = 3,
         **kwargs,
     ) -> None:
         # Set before NeuralNet.__init__, which only then starts tracking torch components.
@@ -266,6 +347,7 @@ class GANTrainer(NeuralNet):
         self.trim_fraction = trim_fraction
         self.trim_warmup = trim_warmup
         self.precision = precision
+        self.max_recoveries = max_recoveries
         super().__init__(module, criterion, *args, **kwargs)
 
     # -- initialisation: two modules, two optimizers --------------------------
@@ -298,12 +380,21 @@ class GANTrainer(NeuralNet):
         x = to_device(batch[0], self.device)
         if self._channels_last() and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        generator, discriminator = self.module_, self.discriminator_
         self._set_training(True)
+        while True:
+            outcome = self._alternating_step(x, batch)
+            if outcome is not None:
+                return outcome
+            # A loss was not finite: the epoch's starting weights are back, at half the learning rate.
 
+    def _alternating_step(self, x, batch):
+        """One generator step, then one discriminator step; None when a loss was not finite (recovered)."""
+        generator, discriminator = self.module_, self.discriminator_
         self.optimizer_.zero_grad(set_to_none=True)
         with self._autocast():
             g_loss, logs, fake = self.criterion_.generator_loss(generator, discriminator, x)
+        if not torch.isfinite(g_loss):
+            return self._recover("generator loss")
         g_loss.backward()
         self._notify_grad_computed(generator, batch)
         self.optimizer_.step()
@@ -312,16 +403,113 @@ class GANTrainer(NeuralNet):
         fake = _detach(fake)
         with self._autocast():
             d_loss, d_logs = self.criterion_.discriminator_loss(discriminator, x, fake)
+        d_value = d_loss.item()
+        if not math.isfinite(d_value):
+            return self._recover("discriminator loss")
         d_loss.backward()
         self._notify_grad_computed(discriminator, batch)
         self.optimizer_discriminator_.step()
 
-        d_value = d_loss.item()
         reinit = self.discriminator_reinit is not None and d_value < self.reinit_threshold
         if reinit:
             self.discriminator_reinit(discriminator)
         self._record_batch("train", {**logs, **d_logs, "d_loss": d_value, "d_reinit": float(reinit)})
         return {"loss": g_loss.detach(), "y_pred": fake}
+
+    # -- divergence guard ------------------------------------------------------------
+    def _both_optimizers(self):
+        return (self.optimizer_, self.optimizer_discriminator_)
+
+    def _snapshot(self) -> dict:
+        return copy.deepcopy(
+            {
+                "generator": self.module_.state_dict(),
+                "discriminator": self.discriminator_.state_dict(),
+                "optimizers": [opt.state_dict() for opt in self._both_optimizers()],
+            }
+        )
+
+    def _recover(self, what: str) -> None:
+        """Restore the epoch's starting state and halve the learning rates, or give up with a clear error."""
+        self.recoveries_ += 1
+        epoch = len(self.history)
+        lrs = [[group["lr"] for group in opt.param_groups] for opt in self._both_optimizers()]
+        if self.recoveries_ > self.max_recoveries:
+            raise TrainingDivergedError(
+                f"training diverged: the {what} was not finite in epoch {epoch}, even after "
+                f"{self.max_recoveries} restarts from the epoch's starting weights, each at half the learning rate "
+                f"(now {lrs[0][0]:.3g}); lower lr (it was {self.lr:g}), or check the data for extreme values"
+            )
+        snapshot = self._good_state
+        self.module_.load_state_dict(snapshot["generator"])
+        self.discriminator_.load_state_dict(snapshot["discriminator"])
+        for opt, state, groups_lr in zip(self._both_optimizers(), snapshot["optimizers"], lrs, strict=True):
+            opt.load_state_dict(state)
+            for group, lr in zip(opt.param_groups, groups_lr, strict=True):
+                group["lr"] = 0.5 * lr
+        self._epoch_recoveries += 1
+        self._good_state = self._snapshot()
+        return None
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs)
+        # The last good state to come back to if a loss turns non-finite during this epoch.
+        self._good_state = self._snapshot()
+        self._epoch_recoveries = 0
+
+    def _weights_finite(self) -> bool:
+        return all(
+            bool(torch.isfinite(t).all())
+            for module in (self.module_, self.discriminator_)
+            for t in module.state_dict().values()
+            if t.is_floating_point()
+        )
+
+    # -- interruption and resumption --------------------------------------------------
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        self.interrupted_ = False
+        if not hasattr(self, "recoveries_"):
+            self.recoveries_ = 0
+        with _recording_sigint(self):
+            return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop; a Ctrl-C is recorded before skorch swallows its ``KeyboardInterrupt``.
+
+        skorch's ``EarlyStopping`` stops training with a ``KeyboardInterrupt``
+        too; only one that follows a SIGINT (Ctrl-C) counts as an interruption.
+        """
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            if getattr(self, "_sigint_received", False):
+                self.interrupted_ = True
+                if len(self.history):
+                    self.history.record("interrupted", True)
+            raise
+
+    def epochs_completed(self) -> int:
+        """Epochs that ran to their end (an interrupted epoch does not count)."""
+        return sum(1 for row in self.history if "train_loss" in row)
+
+    def trainer_state(self) -> dict:
+        """What continuing this run needs beyond the networks: optimizer and random-generator states."""
+        return copy.deepcopy(
+            {
+                "optimizer": self.optimizer_.state_dict(),
+                "optimizer_discriminator": self.optimizer_discriminator_.state_dict(),
+                "criterion": self.criterion_.state_dict(),
+                "recoveries": self.recoveries_,
+            }
+        )
+
+    def load_trainer_state(self, state: dict, history) -> None:
+        """Continue a run from :meth:`trainer_state` and its history (call after ``initialize``)."""
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.optimizer_discriminator_.load_state_dict(state["optimizer_discriminator"])
+        self.criterion_.load_state_dict(state["criterion"])
+        self.recoveries_ = state["recoveries"]
+        self.history_ = copy.deepcopy(history)
 
     def _notify_grad_computed(self, module, batch) -> None:
         """``on_grad_computed`` for one network's fresh gradients, before its optimizer steps.
@@ -376,6 +564,10 @@ class GANTrainer(NeuralNet):
         Runs before the callbacks, so ``PrintLog`` shows the averages.
         """
         super().on_epoch_end(net, **kwargs)
+        if not self._weights_finite():
+            # A step with finite losses can still leave non-finite weights (the last of an epoch).
+            self._recover("network weights")
+        self.history.record("recoveries", self._epoch_recoveries)
         weighted: dict[str, float] = {}
         totals: dict[str, float] = {}
         weights: dict[str, float] = {}

@@ -38,6 +38,8 @@ from ._outlier import (
     threshold_at,
 )
 from ._preprocessing import Geometry
+from ._training import _train_networks as train_networks
+from ._training import _training_spec as training_spec
 from ._training import fit_networks, resolve_device
 from ._validation import (
     CONTAMINATION,
@@ -81,6 +83,9 @@ batch_size : int, default=64
 lr : float, default=2e-4
     Adam learning rate of both networks (betas 0.5, 0.999). Skip-GANomaly's
     paper states 2e-3, its reference code uses 2e-4, which trains stably.
+    A non-finite loss restarts its epoch from the epoch's starting weights
+    at half the learning rate (``history_[:, "recoveries"]``); after 3 such
+    restarts in one fit, ``TrainingDivergedError`` (a ValueError) is raised.
 precision : {"float32", "bfloat16"}, default="float32"
     Arithmetic of training: "bfloat16" runs the forward passes under
     ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
@@ -120,6 +125,11 @@ trim_warmup : int, default=2
 image_shape : tuple (C, H, W) or None, default=None
     Shape of one image when ``X`` holds flattened images; also settles an
     ambiguous 4-D layout. None with 2-D ``X`` means tabular data.
+image_layout : {"auto", "channels_first", "channels_last"}, default="auto"
+    How 4-D image arrays are read: (n, C, H, W) or (n, H, W, C). "auto"
+    takes the reading whose image has no more channels than pixels along its
+    shorter side, and warns (``AmbiguousLayoutWarning``) when both or neither
+    do, e.g. (n, 3, 8, 3). Flat rows are always (C, H, W) order.
 ngf, ndf : int, default=64
     Base widths of the image generator and discriminator (channels of the
     first level, doubled per level up to 8x).
@@ -141,7 +151,17 @@ memory : str, path, joblib.Memory or None, default=None
     Caches trained networks (like ``Pipeline(memory=...)``), keyed on the
     training parameters, the seed and the data. Parameters that only change
     scoring (``lambda_score``, ``contamination``, ...) are not part of the
-    key, so a grid search over them trains each network once."""
+    key, so a grid search over them trains each network once.
+warm_start : bool, default=False
+    When True and the detector is fitted, ``fit`` trains the networks for
+    ``n_epochs`` more epochs from where the last ``fit`` stopped (weights,
+    optimizer states and random generators), instead of starting afresh:
+    on the CPU, 2 + 2 epochs give exactly the model of 4 epochs (with the
+    same data and an int ``random_state``). The input scaling of the first
+    fit is kept. Warm-started fits bypass ``memory``.
+    Ctrl-C during ``fit`` stops training with a warning, marks the epoch in
+    ``history_`` (``"interrupted"``) and keeps the model out of the
+    ``memory`` cache; ``warm_start=True`` then continues it."""
 
 _SHARED_ATTRIBUTES = """\
 generator_, discriminator_ : torch.nn.Module
@@ -156,7 +176,9 @@ calibration_scores_ : ndarray of shape (n_held_out,)
 history_ : skorch.History
     Per-epoch losses (``train_loss``, ``valid_loss``, each loss term, ...).
 n_iter_ : int
-    Epochs run.
+    Epochs run to their end, over all warm-started fits.
+training_state_ : dict, only with ``warm_start=True``
+    Optimizer and random-generator states that the next warm-started ``fit`` continues from.
 image_shape_ : tuple or None
     (C, H, W) of the training images; None for tabular data.
 input_shift_, input_scale_ : float or ndarray
@@ -228,6 +250,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     trim_fraction: float = param(0.0, FRACTION)
     trim_warmup: int = param(2, NON_NEGATIVE_INT)
     image_shape: tuple | None = param(None, tuple, list, None)
+    image_layout: str = param("auto", StrOptions({"auto", "channels_first", "channels_last"}))
     ngf: int = param(64, POSITIVE_INT)
     ndf: int = param(64, POSITIVE_INT)
     hidden_dims: tuple = param((64, 32), PositiveIntTuple())
@@ -236,6 +259,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     verbose: int = param(0, "verbose")
     callbacks: list | tuple | None = param(None, list, tuple, None)
     memory: str | os.PathLike | None = param(None, None, str, os.PathLike, HasMethods(["cache"]))
+    warm_start: bool = param(False, "boolean")
 
     # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
     # left out of the training cache's key. Detectors add their own score parameters.
@@ -267,6 +291,21 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         super().__init_subclass__(**kwargs)
         cls.__doc__ = _fill_docstring(cls.__doc__)
 
+    def _warm_start_state(self):
+        """With ``warm_start=True``, the last fit's networks, scaling, history and trainer state."""
+        if not (self.warm_start and hasattr(self, "training_state_")):
+            return None
+        return {
+            "generator": self.generator_,
+            "discriminator": self.discriminator_,
+            "shift": self.input_shift_,
+            "scale": self.input_scale_,
+            "history": self.history_,
+            "trainer_state": self.training_state_,
+            "image_shape": self.image_shape_,
+            "n_features": self.n_features_in_,
+        }
+
     # -- hooks ---------------------------------------------------------------------
     @abstractmethod
     def _build_networks(self, geometry: Geometry) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -296,21 +335,37 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     # -- fitting -------------------------------------------------------------------
     def _fit(self, X, y=None) -> None:
         image_shape = check_image_shape(self.image_shape)
-        rows, _, image_shape, value_range = validate_input(self, X, reset=True, image_shape=image_shape)
+        rows, _, image_shape, value_range = validate_input(
+            self, X, reset=True, image_shape=image_shape, image_layout=self.image_layout
+        )
         resolve_device(self.device)  # fail before any work on a device that is not there
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         train_rows, reference_rows = holdout_split(rows, self.validation_fraction, rng)
         valid_rows = None if reference_rows is train_rows else reference_rows
 
-        trained = fit_networks(self, train_rows, valid_rows, image_shape, value_range, seed)
+        previous = self._previous_fit
+        if previous is None:
+            trained = fit_networks(self, train_rows, valid_rows, image_shape, value_range, seed)
+        else:
+            if previous["image_shape"] != image_shape or previous["n_features"] != rows.shape[1]:
+                raise ValueError(
+                    f"warm_start=True continues the last fit, whose data had image_shape {previous['image_shape']} "
+                    f"and {previous['n_features']} features; X has image_shape {image_shape} and {rows.shape[1]} "
+                    "features. Set warm_start=False to fit afresh"
+                )
+            trained = train_networks(
+                training_spec(self), train_rows, valid_rows, image_shape, value_range, seed, self.verbose, previous
+            )
         self.image_shape_ = image_shape
         self.input_shift_, self.input_scale_ = trained["shift"], trained["scale"]
         self.device_ = trained["device"]
         self.generator_ = trained["generator"].eval()
         self.discriminator_ = trained["discriminator"].eval()
         self.history_ = trained["history"]
-        self.n_iter_ = len(self.history_)
+        self.n_iter_ = sum(1 for row in self.history_ if "train_loss" in row)
+        if self.warm_start and "trainer_state" in trained:
+            self.training_state_ = trained["trainer_state"]
 
         # The per-pixel residual scale, then the statistics of each score part and the
         # threshold, all on held-out normals: the training rows have been memorised.
@@ -346,21 +401,20 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         With ``standardize=True`` each part is centred and scaled by its
         held-out normal statistics, as it enters :meth:`anomaly_score`.
         """
-        raw = self._raw_components(self._validate(X)[0])
+        raw, _ = self._map_input(X, self._components)
         if not standardize:
             return raw
         return {name: (values - mean) / std for name, values, mean, std in self._standardise(raw)}
 
     def reconstruct(self, X) -> np.ndarray:
         """G(x), shaped like ``X`` and in its own scale (float64)."""
-        rows, layout = self._validate(X)
-        parts = self._map_batches(
-            rows,
+        rows, layout = self._map_input(
+            X,
             lambda generator, discriminator, x, geometry: geometry.to_rows(
                 self._generate(generator, discriminator, x, geometry), self.input_shift_, self.input_scale_
             ),
         )
-        return layout.restore(np.concatenate(parts), self.image_shape_)
+        return layout.restore(rows, self.image_shape_)
 
     def anomaly_map(self, X, sigma: float = 1.0) -> np.ndarray:
         """Per-pixel anomaly map: ``|x - G(x)|`` averaged over channels, Gaussian-smoothed.
@@ -380,18 +434,21 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             [-1, 1] pixel scale, so maps of different images compare directly.
         """
         check_sigma(sigma)
-        rows, _ = self._validate(X)
+        check_is_fitted(self)
         if self.image_shape_ is None:
             raise ValueError("anomaly_map needs images; this detector was fitted on tabular rows")
-        parts = self._map_batches(
-            rows,
-            lambda generator, discriminator, x, geometry: (
+        maps, _ = self._map_input(
+            X,
+            # Smoothed batch by batch (each map alone), so memory stays bounded.
+            lambda generator, discriminator, x, geometry: smooth_maps(
                 geometry.crop((x - self._generate(generator, discriminator, x, geometry)).abs().mean(dim=1))
                 .cpu()
                 .numpy()
+                .astype(np.float64),
+                sigma,
             ),
         )
-        return smooth_maps(np.concatenate(parts).astype(np.float64), sigma)
+        return maps
 
     # -- helpers ---------------------------------------------------------------------
     def _residual_map(self, x: torch.Tensor, x_hat: torch.Tensor, geometry: Geometry) -> torch.Tensor:
@@ -435,51 +492,99 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     def _validate(self, X):
         """Rows and layout of ``X`` after the checks against the fitted shape."""
         check_is_fitted(self)
-        rows, layout, _, _ = validate_input(self, X, reset=False, image_shape=self.image_shape_)
+        rows, layout, _, _ = validate_input(
+            self, X, reset=False, image_shape=self.image_shape_, image_layout=self.image_layout
+        )
         return rows, layout
 
-    def _map_batches(self, rows: np.ndarray, fn) -> list:
-        """Apply ``fn(generator, discriminator, x, geometry)`` to scaled network batches, without grad.
+    # Scoring converts (validates) at most this many bytes of float64 input at a time, so that
+    # memory does not grow with the number of rows beyond the outputs themselves.
+    _CHUNK_BYTES = 1 << 25
 
-        A sample's score must not depend on the batch it comes in, to the last
-        bit where possible. BatchNorm runs in eval mode, so no statistic of the
-        batch enters; what is left is round-off, and that differs by network:
+    def _input_chunks(self, X):
+        """``(n_rows, layout, chunks)``: ``X`` validated against the fitted shape, chunk by chunk.
 
-        * tabular (fully connected) networks: a float32 matrix product rounds
-          a row differently with the batch's size and the row's place in it,
-          so scoring runs on float64 copies (cheap for MLPs);
-        * image (convolutional) networks compute each image alone, so float32
-          is kept (float64 convolutions are ~10x slower on a CPU); every batch
-          is padded to ``batch_size`` images so the convolution routines see
-          one shape only.
-
-        Copies of the fitted networks are used, which also makes scoring safe
-        from several threads.
+        A NumPy array (a memmap included) is sliced and each slice converted
+        to float64 rows on its own, so a uint8 or memory-mapped input is never
+        converted as a whole; other inputs (lists, DataFrames) are already in
+        memory and are converted at once.
         """
+        check_is_fitted(self)
+        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 0:
+            row_bytes = 8 * int(np.prod(X.shape[1:]))
+            step = max(self.batch_size, self._CHUNK_BYTES // row_bytes // self.batch_size * self.batch_size)
+            if len(X) > step:
+                _, layout = self._validate(X[:1])
+                return len(X), layout, (self._validate(X[i : i + step])[0] for i in range(0, len(X), step))
+        rows, layout = self._validate(X)
+        return len(rows), layout, iter([rows])
+
+    def _scoring_networks(self):
+        """Copies of the fitted networks for scoring: eval mode, on the device, float32 (images) or float64."""
         device = resolve_device(self.device)
-        geometry = self._geometry()
-        dtype = torch.float32 if geometry.is_image else torch.float64
-        generator, discriminator = (
+        dtype = torch.float32 if self.image_shape_ is not None else torch.float64
+        return tuple(
             copy.deepcopy(m).to(device=device, dtype=dtype).eval() for m in (self.generator_, self.discriminator_)
         )
-        outputs = []
+
+    def _batch_outputs(self, rows: np.ndarray, fn, networks):
+        """Yield ``fn(generator, discriminator, x, geometry)`` for each scaled network batch of ``rows``, without grad.
+
+        A sample's score must not depend on the batch it comes in, to the last
+        bit. BatchNorm runs in eval mode, so no statistic of the batch enters;
+        what is left is round-off:
+
+        * every batch is padded to ``batch_size`` samples, so the matrix and
+          convolution routines always see one shape (a float32 or float64
+          matrix product rounds a row differently with the batch's size);
+        * tabular (fully connected) networks score in float64 (cheap for MLPs);
+          image networks keep float32 (float64 convolutions are ~10x slower on a CPU).
+        """
+        generator, discriminator = networks
+        parameter = next(generator.parameters())
+        geometry = self._geometry()
         with torch.no_grad():
             for start in range(0, len(rows), self.batch_size):
                 chunk = rows[start : start + self.batch_size]
-                x = geometry.to_network(chunk, self.input_shift_, self.input_scale_).to(device=device, dtype=dtype)
-                if geometry.is_image and len(x) < self.batch_size:
+                x = geometry.to_network(chunk, self.input_shift_, self.input_scale_)
+                x = x.to(device=parameter.device, dtype=parameter.dtype)
+                if len(x) < self.batch_size:
                     x = torch.cat([x, x.new_zeros((self.batch_size - len(x), *x.shape[1:]))])
-                out = fn(generator, discriminator, x, geometry)
-                outputs.append(_first_rows(out, len(chunk)))
-        return outputs
+                yield _first_rows(fn(generator, discriminator, x, geometry), len(chunk))
+
+    def _map_batches(self, rows: np.ndarray, fn) -> list:
+        """``fn``'s outputs for the network batches of validated ``rows``, as a list (see :meth:`_batch_outputs`).
+
+        Copies of the fitted networks are used, which also makes scoring safe from several threads.
+        """
+        return list(self._batch_outputs(rows, fn, self._scoring_networks()))
+
+    def _map_input(self, X, fn):
+        """``(outputs, layout)``: ``fn`` over all of ``X`` (validated chunk by chunk), outputs filled into
+        preallocated float64 arrays (a dict of them when ``fn`` returns dicts)."""
+        n, layout, chunks = self._input_chunks(X)
+        networks = self._scoring_networks()
+        out, start = None, 0
+        for rows in chunks:
+            for part in self._batch_outputs(rows, fn, networks):
+                out = _fill(out, part, start, n)
+                start += len(next(iter(part.values())) if isinstance(part, dict) else part)
+        return out, layout
+
+    def _components(self, generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
+        parts = self._batch_components(generator, discriminator, x, geometry)
+        return {name: values.cpu().numpy() for name, values in parts.items()}
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        def components(generator, discriminator, x, geometry):
-            parts = self._batch_components(generator, discriminator, x, geometry)
-            return {name: values.cpu().numpy() for name, values in parts.items()}
-
-        batches = self._map_batches(rows, components)
-        return {name: np.concatenate([b[name] for b in batches]).astype(np.float64) for name in batches[0]}
+        """Score parts of validated ``rows`` (float64)."""
+        out = None
+        for start, part in zip(
+            range(0, len(rows), self.batch_size),
+            self._batch_outputs(rows, self._components, self._scoring_networks()),
+            strict=True,
+        ):
+            out = _fill(out, part, start, len(rows))
+        return out
 
     def _component_weights(self, names) -> dict[str, float]:
         """Weight of each standardised part: ``lambda_score`` for ``residual``, ``1 - lambda_score`` for
@@ -521,6 +626,20 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
                 state[key] = copy.deepcopy(module).cpu()
         return state
+
+
+def _fill(out, part, start: int, n: int):
+    """Write one batch's output (an array or a dict of arrays) into ``out`` at ``start``; allocate on first use."""
+    if isinstance(part, dict):
+        out = out if out is not None else {}
+        for key, value in part.items():
+            out[key] = _fill(out.get(key), value, start, n)
+        return out
+    part = np.asarray(part)
+    if out is None:
+        out = np.empty((n, *part.shape[1:]), dtype=np.float64 if part.dtype.kind == "f" else part.dtype)
+    out[start : start + len(part)] = part
+    return out
 
 
 def _first_rows(out, n: int):

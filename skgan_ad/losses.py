@@ -130,8 +130,25 @@ class GANObjective(nn.Module):
         logits, _ = discriminator(x)
         return F.softplus(-logits.flatten())
 
-    # Set by the detector before training: the only source of the prior noise some objectives draw.
+    # Set by the training engine: the only source of the prior noise some objectives draw (it also
+    # shuffles the batches), and the generator of the networks' dropout masks.
     noise_generator: torch.Generator | None = None
+    dropout_generator: torch.Generator | None = None
+
+    def get_extra_state(self) -> dict:
+        """The random generators' states, so that the objective's ``state_dict`` (what skorch's
+        ``Checkpoint`` saves as the criterion) lets a resumed run draw exactly what an uninterrupted one would."""
+        return {
+            name: generator.get_state()
+            for name in ("noise_generator", "dropout_generator")
+            if (generator := getattr(self, name)) is not None
+        }
+
+    def set_extra_state(self, state: dict) -> None:
+        for name, value in state.items():
+            generator = getattr(self, name)
+            if generator is not None:
+                generator.set_state(value)
 
     def sample_prior(self, n: int, nz: int, like: torch.Tensor) -> torch.Tensor:
         """``n`` codes from N(0, I_nz), drawn on the CPU from :attr:`noise_generator` (seeded, device-independent)."""

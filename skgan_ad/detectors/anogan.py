@@ -194,16 +194,12 @@ class AnoGANDetector(BaseGANDetector):
         and ``n_steps`` (n,) the steps taken by the best restart (at most
         ``n_max``; fewer when its loss reached ``epsilon``).
         """
-        rows, _ = self._validate(X)
 
         def run(generator, discriminator, x, geometry):
             z, _, loss, n_steps = self._search(generator, discriminator, x, geometry)
             return {"z": z.cpu().numpy(), "loss": loss.cpu().numpy(), "n_steps": n_steps.cpu().numpy()}
 
-        batches = self._map_batches(rows, run)
-        out = {key: np.concatenate([b[key] for b in batches]) for key in batches[0]}
-        out["z"], out["loss"] = out["z"].astype(np.float64), out["loss"].astype(np.float64)
-        return out
+        return self._map_input(X, run)[0]
 
     # -- hooks -------------------------------------------------------------------------
     def _generate(self, generator, discriminator, x, geometry):

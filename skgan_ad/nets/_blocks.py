@@ -71,3 +71,41 @@ def dcgan_feature_stack(
     for c_in, c_out in zip(widths[:-1], widths[1:]):
         layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
     return nn.Sequential(*layers), widths[-1]
+
+
+class SeededDropout(nn.Module):
+    """``nn.Dropout`` whose masks come from an explicit ``torch.Generator`` (attribute ``generator``).
+
+    ``nn.Dropout`` draws from PyTorch's global random state, which every
+    thread of a process shares: two fits with the same seed in two threads
+    (a ``joblib`` threading backend, a web server) would disturb each other's
+    masks. The training engine sets ``generator`` (on the network's device)
+    from the detector's seed before training; without one it falls back to
+    the global state like ``nn.Dropout``. The generator is not part of the
+    module's ``state_dict``.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = float(p)
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.generator is None:
+            return nn.functional.dropout(x, self.p, training=True)
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep / (1 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def set_dropout_generator(module: nn.Module, generator: torch.Generator | None) -> None:
+    """Make every :class:`SeededDropout` of ``module`` draw its masks from ``generator``."""
+    for layer in module.modules():
+        if isinstance(layer, SeededDropout):
+            layer.generator = generator

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._blocks import dcgan_feature_stack
+from ._blocks import SeededDropout, dcgan_feature_stack
 from .ganomaly import DCGANDecoder, DCGANEncoder
 from .mlp import mlp_decoder, mlp_encoder
 
@@ -64,21 +64,23 @@ class JointDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.x_branch = x_branch
-        self.z_branch = nn.Sequential(nn.Linear(nz, z_width), nn.LeakyReLU(0.2), nn.Dropout(dropout))
-        self.joint = nn.Sequential(nn.Linear(x_features + z_width, joint_width), nn.LeakyReLU(0.2), nn.Dropout(dropout))
+        self.z_branch = nn.Sequential(nn.Linear(nz, z_width), nn.LeakyReLU(0.2), SeededDropout(dropout))
+        self.joint = nn.Sequential(
+            nn.Linear(x_features + z_width, joint_width), nn.LeakyReLU(0.2), SeededDropout(dropout)
+        )
         self.classifier = nn.Linear(joint_width, 1)
         self.feature_channels = joint_width
 
     @classmethod
     def for_images(cls, channels: int, image_size: int, nz: int = 100, ndf: int = 64, dropout: float = 0.2):
         stack, out_channels = dcgan_feature_stack(channels, image_size, ndf)
-        x_branch = nn.Sequential(stack, nn.Flatten(), nn.Dropout(dropout))
+        x_branch = nn.Sequential(stack, nn.Flatten(), SeededDropout(dropout))
         return cls(x_branch, out_channels * 16, nz, 8 * ndf, 16 * ndf, dropout)
 
     @classmethod
     def for_rows(cls, n_features: int, hidden_dims: Sequence[int] = (64, 32), nz: int = 16, dropout: float = 0.2):
         dims = [n_features, *hidden_dims]
-        x_branch = nn.Sequential(mlp_encoder(dims), nn.LeakyReLU(0.2), nn.Dropout(dropout))
+        x_branch = nn.Sequential(mlp_encoder(dims), nn.LeakyReLU(0.2), SeededDropout(dropout))
         return cls(x_branch, dims[-1], nz, dims[-1], dims[-1], dropout)
 
     def forward(self, pair: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
