@@ -81,7 +81,9 @@ def test_a_joblib_memory_caches_like_a_path(rng, tmp_path):
     memory = joblib.Memory(tmp_path, verbose=0)
     EPOCHS_RUN.clear()
     first = _counted(SkipGANomalyDetector, TINY, memory).fit(X)
-    assert len(EPOCHS_RUN) == TINY["n_epochs"] and any(tmp_path.rglob("*.pkl"))
+    # Stored through skgan_ad.io in the Memory's folder (safetensors + JSON), never as a joblib pickle.
+    assert len(EPOCHS_RUN) == TINY["n_epochs"] and any(tmp_path.rglob("*.safetensors"))
+    assert not any(tmp_path.rglob("*.pkl"))
     again = _counted(SkipGANomalyDetector, {**TINY, "lambda_score": 0.3}, memory).fit(X)
     assert len(EPOCHS_RUN) == TINY["n_epochs"]  # the second fit trained nothing
     assert again.memory is memory  # the parameter is left as given
