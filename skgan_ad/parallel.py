@@ -1,0 +1,555 @@
+"""Scaling out on existing engines: Dask for searches and scoring, ``torch.distributed`` for training.
+
+Searches on a Dask cluster
+    scikit-learn's searches already run on Dask through joblib's backend
+    (``with joblib.parallel_backend("dask"): search.fit(X, y)``). Detectors
+    pickle small and device-free (fitted networks travel as CPU tensors), and
+    ``device="auto"`` makes each worker train on the GPU it sees. What this
+    module adds: :func:`setup_workers` (torch threads per worker, so workers do
+    not oversubscribe the cores) and :class:`ClusterMemory`, a ``memory=``
+    cache on a folder all workers share that trains each network *once* even
+    when several workers ask for it at the same time (a plain
+    ``joblib.Memory`` has no lock, so concurrent candidates of one fold would
+    each train it).
+
+Scoring large data on Dask
+    :func:`score_dask` scores a ``dask.array`` (or a Dask DataFrame) block by
+    block on the workers and returns a lazy array. dask-ml's
+    ``ParallelPostFit`` wraps ``predict`` but not ``score_samples`` /
+    ``decision_function``; this is the missing piece, without the dependency.
+
+Data-parallel training
+    :func:`distributed_training` (a context manager) makes ``fit`` train with
+    :class:`DistributedGANTrainer` across the processes of a
+    ``torch.distributed`` group (launched with ``torchrun``);
+    :func:`fit_distributed` adds the checks and rank 0's save. Every rank
+    holds the same data and seed, so the held-out split, the score
+    statistics and ``offset_`` (all computed in ``fit`` after training) agree
+    once the weights agree, which :func:`check_ranks_agree` verifies.
+
+    Why not ``DistributedDataParallel``: the generator's loss back-propagates
+    through the discriminator, and the discriminator runs in both steps of a
+    batch, which DDP's per-forward gradient hooks handle badly (unused or
+    twice-reduced parameters). The trainer instead all-reduces each
+    network's gradients right before its optimizer step (the engine's
+    ``_notify_grad_computed`` hook), which is what DDP's averaging computes.
+    Nor skorch's ``AccelerateMixin``: it needs ``accelerate`` and assumes one
+    module and one optimizer.
+
+Everything Dask is imported lazily: ``pip install "skgan_ad[distributed]"``.
+``torch.distributed`` ships with torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from contextlib import contextmanager
+
+import joblib
+import numpy as np
+import torch
+import torch.distributed as dist
+from joblib.func_inspect import filter_args
+from sklearn.utils.validation import check_is_fitted
+
+from ._training import TRAINER_CLASS, GANTrainer
+
+__all__ = [
+    "ClusterMemory",
+    "DistributedGANTrainer",
+    "TorchThreads",
+    "check_ranks_agree",
+    "distributed_training",
+    "fit_distributed",
+    "score_dask",
+    "setup_workers",
+]
+
+#: Methods :func:`score_dask` maps over blocks, with the dtype of what they return.
+SCORE_METHODS = {"score_samples": np.float64, "decision_function": np.float64, "anomaly_score": np.float64}
+SCORE_METHODS["predict"] = np.int64
+
+
+def _import_dask(what: str):
+    try:
+        import dask
+        import dask.array as da
+    except ImportError:
+        raise ImportError(f"{what} needs Dask: pip install 'skgan_ad[distributed]'") from None
+    return dask, da
+
+
+# -- Dask: workers and a cache they share ---------------------------------------------------------------
+def _torch_threads_plugin_base():
+    try:
+        from distributed import WorkerPlugin
+    except ImportError:
+        return object
+    return WorkerPlugin
+
+
+class TorchThreads(_torch_threads_plugin_base()):
+    """Dask worker plugin: ``torch.set_num_threads(n_threads)`` on every worker, now and after restarts.
+
+    Dask's nanny starts workers with ``OMP_NUM_THREADS=1``, so torch uses one
+    core per worker whatever the machine has; this sets the share each worker
+    should use instead.
+    """
+
+    name = "skgan_ad-torch-threads"
+
+    def __init__(self, n_threads: int) -> None:
+        self.n_threads = int(n_threads)
+
+    def setup(self, worker) -> None:
+        torch.set_num_threads(self.n_threads)
+
+
+def setup_workers(client, torch_threads: int | None = None) -> int:
+    """Give every worker of ``client``'s cluster its share of torch threads; returns the number set.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    torch_threads : int or None, default=None
+        Threads per task. None: the cores of each host divided by the worker
+        threads (concurrent tasks) on it, the smallest over hosts, at least 1.
+
+    Notes
+    -----
+    GPUs: start one single-threaded worker per GPU, each seeing only its own
+    (``CUDA_VISIBLE_DEVICES=0 dask worker tcp://scheduler:8786 --nthreads 1``,
+    then ``=1`` for the next, ...; dask-cuda's ``LocalCUDACluster`` does the
+    same); detectors with ``device="auto"`` then train on the worker's GPU.
+    """
+    if torch_threads is None:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        cores = client.run(os.cpu_count)
+        tasks_per_host: Counter = Counter()
+        cores_per_host: dict = {}
+        for address, info in workers.items():
+            tasks_per_host[info["host"]] += info["nthreads"]
+            cores_per_host[info["host"]] = cores.get(address) or 1
+        torch_threads = min(cores_per_host[host] // tasks for host, tasks in tasks_per_host.items())
+    torch_threads = max(1, int(torch_threads))
+    client.register_plugin(TorchThreads(torch_threads))
+    return torch_threads
+
+
+class ClusterMemory:
+    """A ``memory=`` cache on a folder all workers share, computing each entry once under a lock.
+
+    ``joblib.Memory(location)`` with one lock per cache entry: when several
+    tasks of a search need the same networks at the same time (the
+    ``lambda_score`` candidates of one fold), the first trains and stores
+    them while the others wait and then read them. Inside a Dask worker the
+    lock is a ``distributed.Lock`` (cluster-wide, whatever the file system);
+    elsewhere (joblib's process or thread backends on one machine) an
+    ``fcntl`` lock file in ``<location>/locks``.
+
+    Parameters
+    ----------
+    location : str or path
+        A folder every worker can read and write (NFS, a shared disk).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> from skgan_ad.parallel import ClusterMemory
+    >>> detector = SkipGANomalyDetector(memory=ClusterMemory(tempfile.mkdtemp()))
+    """
+
+    def __init__(self, location) -> None:
+        self.location = os.fspath(location)
+
+    def cache(self, func, ignore=None, **kwargs):
+        memorized = joblib.Memory(self.location, verbose=0).cache(func, ignore=ignore, **kwargs)
+        return _LockedCall(memorized, func, list(ignore or []), os.path.join(self.location, "locks"))
+
+    def __repr__(self) -> str:
+        return f"ClusterMemory({self.location!r})"
+
+
+class _LockedCall:
+    def __init__(self, memorized, func, ignore, lock_dir) -> None:
+        self.memorized, self.func, self.ignore, self.lock_dir = memorized, func, ignore, lock_dir
+
+    def __call__(self, *args, **kwargs):
+        # The lock's name: a hash of the arguments the cache keys on (joblib hashes the same ones).
+        arguments = filter_args(self.func, self.ignore, args, kwargs)
+        key = joblib.hash((self.func.__module__, self.func.__qualname__, arguments))
+        with _entry_lock(f"skgan_ad-cache-{key}", self.lock_dir):
+            return self.memorized(*args, **kwargs)
+
+
+@contextmanager
+def _entry_lock(name: str, lock_dir: str):
+    try:
+        from distributed import Lock, get_worker
+
+        get_worker()  # raises ValueError outside a Dask worker
+    except (ImportError, ValueError):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no lock; concurrent tasks may each train what they need
+            yield
+            return
+        os.makedirs(lock_dir, exist_ok=True)
+        with open(os.path.join(lock_dir, name), "a") as handle:
+            # Each open() is its own lock owner, so threads of one process exclude each other too.
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with Lock(name):
+        yield
+
+
+# -- Dask: scoring arrays block by block -----------------------------------------------------------------
+def _score_block(block, detector, method: str):
+    return np.asarray(getattr(detector, method)(block), dtype=SCORE_METHODS[method])
+
+
+def score_dask(detector, X, method: str = "score_samples"):
+    """Score a Dask array (or DataFrame) block by block on the workers; returns a lazy result.
+
+    The fitted detector enters the graph once (one ``dask.delayed`` key that
+    every block's task depends on), so a cluster ships it once to each
+    worker that scores, not once per block. Blocks run along the samples
+    only: the other axes (features, or an image's H, W, C) are rechunked
+    whole. A sample's score does not depend on its block (see
+    ``BaseGANDetector._map_batches``), so the result equals scoring in one
+    process.
+
+    Parameters
+    ----------
+    detector : fitted skgan_ad detector
+    X : dask.array.Array or dask.dataframe.DataFrame
+        Samples along axis 0, in any layout the detector's ``fit`` accepted.
+    method : {"score_samples", "decision_function", "anomaly_score", "predict"}, default="score_samples"
+
+    Returns
+    -------
+    scores : dask.array.Array of shape (n_samples,)
+        float64 (int64 for ``predict``); a Dask Series on ``X``'s index for a DataFrame.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from skgan_ad import SkipGANomalyDetector
+    >>> from skgan_ad.parallel import score_dask
+    >>> rng = np.random.RandomState(0)
+    >>> detector = SkipGANomalyDetector(hidden_dims=(8, 4), n_epochs=1, random_state=0).fit(rng.normal(size=(40, 3)))
+    >>> X = da.from_array(rng.normal(size=(100, 3)), chunks=50)
+    >>> scores = score_dask(detector, X)  # lazy; nothing computed yet
+    >>> np.allclose(scores.compute(), detector.score_samples(X.compute()))
+    True
+    """
+    dask, da = _import_dask("score_dask")
+    if method not in SCORE_METHODS:
+        raise ValueError(f"method must be one of {sorted(SCORE_METHODS)}, got {method!r}")
+    check_is_fitted(detector)
+    model = dask.delayed(detector, pure=True)
+    dtype = SCORE_METHODS[method]
+    if hasattr(X, "map_partitions"):  # a Dask DataFrame: keep its index and column names
+        return X.map_partitions(_score_block, model, method, meta=(method, dtype))
+    if not isinstance(X, da.Array):
+        raise TypeError(f"X must be a dask.array.Array or a Dask DataFrame, got {type(X).__name__}")
+    if X.ndim < 2:
+        raise ValueError(f"X must have samples along axis 0 and features or pixels beyond, got shape {X.shape}")
+    X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+    return da.map_blocks(
+        _score_block,
+        X,
+        model,
+        method,
+        drop_axis=list(range(1, X.ndim)),
+        chunks=(X.chunks[0],),
+        dtype=dtype,
+        meta=np.empty((0,), dtype=dtype),
+    )
+
+
+# -- torch.distributed: data-parallel training ------------------------------------------------------------
+def _world() -> tuple[int, int]:
+    return dist.get_rank(), dist.get_world_size()
+
+
+class _RankShard:
+    """This rank's share of every batch of a (shuffled) batch iterator.
+
+    All ranks draw the same permutation, so together they cover each global
+    batch of ``batch_size`` exactly once.
+    """
+
+    def __init__(self, iterator, rank: int, world: int) -> None:
+        self.iterator, self.rank, self.world = iterator, rank, world
+        self.dataset = iterator.dataset
+
+    def __len__(self) -> int:
+        return len(self.iterator)
+
+    def __iter__(self):
+        for x, y in self.iterator:
+            yield torch.tensor_split(x, self.world)[self.rank], y
+
+
+class _RankMeanObjective(torch.nn.Module):
+    """The training objective with loss *values* averaged over ranks and gradients kept local.
+
+    The value every rank sees (for the history, for the discriminator
+    re-initialisation decision) is the global batch's mean loss, identical on
+    all ranks; ``shard_weight`` (this shard's size x world / global batch)
+    then scales the local gradients so that their average over ranks is the
+    global batch's gradient, also when the shards differ in size.
+    """
+
+    def __init__(self, objective) -> None:
+        super().__init__()
+        self.objective = objective
+        self.shard_weight = 1.0
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._modules["objective"], name)
+
+    def _global(self, loss, logs, n_local: int):
+        names = list(logs)
+        local = torch.tensor(
+            [n_local, n_local * float(loss.detach()), *(n_local * float(logs[k]) for k in names)],
+            dtype=torch.float64,
+            device=loss.device,  # NCCL reduces GPU tensors only
+        )
+        dist.all_reduce(local)
+        n_global = local[0].item()
+        self.shard_weight = n_local * dist.get_world_size() / n_global
+        mean = local[1:] / n_global
+        value = _ValueOf.apply(loss, mean[0].to(dtype=loss.dtype, device=loss.device))
+        return value, {k: mean[i + 1].item() for i, k in enumerate(names)}
+
+    def generator_loss(self, generator, discriminator, x):
+        loss, logs, fake = self.objective.generator_loss(generator, discriminator, x)
+        loss, logs = self._global(loss, logs, len(x))
+        return loss, logs, fake
+
+    def discriminator_loss(self, discriminator, x, fake):
+        loss, logs = self.objective.discriminator_loss(discriminator, x, fake)
+        return self._global(loss, logs, len(x))
+
+
+class _ValueOf(torch.autograd.Function):
+    """Forward: ``value``; backward: the gradient flows to ``loss`` unchanged."""
+
+    @staticmethod
+    def forward(ctx, loss, value):
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class _BroadcastAfter:
+    """Call ``reinit(module)``, then give every rank rank 0's result (ranks draw different random numbers)."""
+
+    def __init__(self, reinit) -> None:
+        self.reinit = reinit
+
+    def __call__(self, module) -> None:
+        self.reinit(module)
+        for tensor in module.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
+
+class DistributedGANTrainer(GANTrainer):
+    """:class:`~skgan_ad._training.GANTrainer` for one of several ``torch.distributed`` ranks.
+
+    * Batches: each rank draws the same shuffled global batch of
+      ``batch_size`` and trains on its slice of it.
+    * Gradients: each network's gradients are averaged over ranks (weighted
+      by slice size) right before its optimizer step, so all ranks take the
+      same step and keep identical weights.
+    * Loss values: averaged over ranks, so the history and the
+      discriminator re-initialisation decision agree; a re-initialised
+      discriminator is broadcast from rank 0.
+    * BatchNorm: running statistics (per-slice in training mode, as with
+      DDP) are averaged over ranks after each epoch's training, before
+      validation.
+    * Validation: every rank computes the loss on the full held-out set
+      (identical weights give identical values, so callbacks such as
+      ``EarlyStopping`` decide alike on every rank).
+    * Randomness: shuffling uses a copy of the engine's generator taken
+      before training, identical on all ranks; the prior noise and dropout
+      generators are re-seeded per rank, so the slices do not share noise.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.discriminator_reinit is not None and not isinstance(self.discriminator_reinit, _BroadcastAfter):
+            self.discriminator_reinit = _BroadcastAfter(self.discriminator_reinit)
+        self._shuffle_rng = None
+
+    def initialize(self):
+        if not dist.is_available() or not dist.is_initialized():
+            raise RuntimeError(
+                "DistributedGANTrainer needs an initialised torch.distributed process group: "
+                "use skgan_ad.parallel.distributed_training() under torchrun"
+            )
+        self._shuffle_rng = None
+        return super().initialize()
+
+    def initialize_criterion(self, *args, **kwargs):
+        super().initialize_criterion(*args, **kwargs)
+        if not isinstance(self.criterion_, _RankMeanObjective):
+            self.criterion_ = _RankMeanObjective(self.criterion_)
+        return self
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if not training:
+            return iterator  # validation: the full held-out set on every rank
+        if self._shuffle_rng is None:
+            self._shuffle_rng = self._split_generators(iterator.generator)
+        iterator.generator = self._shuffle_rng
+        return _RankShard(iterator, *_world())
+
+    def _split_generators(self, shared):
+        """A shuffling generator identical on all ranks; the shared one (noise, dropout) re-seeded per rank."""
+        shuffle = torch.Generator().set_state(shared.get_state())
+        rank = dist.get_rank()
+        generators = (shared, self.criterion_.noise_generator, self._dropout_generator())
+        for generator in {id(g): g for g in generators if g is not None}.values():
+            seed = int(torch.randint(2**62, (1,), generator=generator))
+            generator.manual_seed(seed + rank)
+        return shuffle
+
+    def _dropout_generator(self):
+        return getattr(self.criterion_, "dropout_generator", None)
+
+    def _notify_grad_computed(self, module, batch) -> None:
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if grads:
+            flat = torch.cat([g.reshape(-1) for g in grads]) * (self.criterion_.shard_weight / dist.get_world_size())
+            dist.all_reduce(flat)
+            for grad, reduced in zip(grads, torch.split(flat, [g.numel() for g in grads])):
+                grad.copy_(reduced.view_as(grad))
+        super()._notify_grad_computed(module, batch)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if training:
+            average_batchnorm_statistics(self.module_, self.discriminator_)
+
+
+def average_batchnorm_statistics(*modules) -> None:
+    """Average the BatchNorm running means and variances of ``modules`` over the ranks, in place."""
+    world = dist.get_world_size()
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) and layer.track_running_stats:
+                for buffer in (layer.running_mean, layer.running_var):
+                    dist.all_reduce(buffer)
+                    buffer.div_(world)
+
+
+@contextmanager
+def distributed_training(backend: str | None = None):
+    """Within this block, detectors' ``fit`` trains data-parallel over the ranks of a process group.
+
+    Joins the group ``torchrun`` describes in the environment (``init_method="env://"``)
+    unless one is already initialised (then left as it is); leaves it on exit
+    if it joined. Backend: ``"nccl"`` with CUDA, else ``"gloo"``. With CUDA,
+    rank ``LOCAL_RANK`` uses GPU ``LOCAL_RANK`` (``device="auto"`` or ``"cuda"``).
+
+    Run ``fit`` on every rank with the same data and ``random_state``, and
+    ``memory=None`` (or see :func:`fit_distributed`, which does all this).
+    """
+    joined = not dist.is_initialized()
+    if joined:
+        dist.init_process_group(backend or ("nccl" if torch.cuda.is_available() else "gloo"))
+    if torch.cuda.is_available() and "LOCAL_RANK" in os.environ:
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+    token = TRAINER_CLASS.set(DistributedGANTrainer)
+    try:
+        yield
+    finally:
+        TRAINER_CLASS.reset(token)
+        if joined:
+            dist.destroy_process_group()
+
+
+def detector_digest(detector) -> str:
+    """SHA-256 of a fitted detector's weights, buffers, ``offset_`` and score statistics."""
+    digest = hashlib.sha256()
+    for module in (detector.generator_, detector.discriminator_):
+        for name, tensor in module.state_dict().items():
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(np.float64(detector.offset_).tobytes())
+    digest.update(repr(sorted(detector.component_stats_.items())).encode())
+    return digest.hexdigest()
+
+
+def check_ranks_agree(detector) -> str:
+    """Raise ``RuntimeError`` unless every rank holds exactly the same fitted detector; returns its digest."""
+    digests = [None] * dist.get_world_size()
+    dist.all_gather_object(digests, detector_digest(detector))
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"ranks ended with different detectors (weight digests {digests})")
+    return digests[0]
+
+
+def fit_distributed(detector, X, y=None, *, path=None, check: bool = True, backend: str | None = None):
+    """Fit ``detector`` data-parallel over the ranks of ``torchrun``; rank 0 saves it to ``path``.
+
+    Call on every rank with the same ``X`` and a fixed ``random_state``. The
+    detector's ``memory`` is not used while training (the ranks train
+    together; a cache hit on one rank only would leave the others waiting).
+
+    Parameters
+    ----------
+    detector : skgan_ad detector
+    X : array-like
+    y : ignored
+    path : str or None, default=None
+        Where rank 0 saves the fitted detector (``skgan_ad.io.save`` when
+        available, else ``joblib.dump``).
+    check : bool, default=True
+        Verify with :func:`check_ranks_agree` that every rank ended with the
+        same weights, score statistics and ``offset_``.
+    backend : str or None
+        ``torch.distributed`` backend; None picks ``"nccl"`` with CUDA, else ``"gloo"``.
+
+    Examples
+    --------
+    ``torchrun --nproc_per_node 2 examples/distributed_fit.py`` (see that script).
+    """
+    memory = detector.memory
+    with distributed_training(backend):
+        detector.set_params(memory=None)
+        try:
+            detector.fit(X, y)
+        finally:
+            detector.set_params(memory=memory)
+        if check:
+            check_ranks_agree(detector)
+        if path is not None and dist.get_rank() == 0:
+            _save(detector, path)
+        dist.barrier()  # the file is complete before any rank goes on to read it
+    return detector
+
+
+def _save(detector, path) -> None:
+    try:
+        from .io import save
+    except ImportError:  # skgan_ad.io (safetensors) is newer than this module
+        joblib.dump(detector, path)
+    else:
+        save(detector, path)
