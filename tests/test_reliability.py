@@ -193,3 +193,34 @@ def test_tabular_scores_do_not_depend_on_the_batch(make, rows):
     together = detector.score_samples(rows)
     alone = np.concatenate([detector.score_samples(rows[i : i + 1]) for i in range(len(rows))])
     np.testing.assert_array_equal(alone, together)
+
+
+# -- bounded memory: scoring converts the input chunk by chunk ------------------------------
+def test_chunked_scoring_equals_scoring_at_once(images, tmp_path, monkeypatch):
+    detector = SkipGANomalyDetector(**TINY_IMAGES, n_epochs=1, residual_norm="none").fit(images)
+    as_uint8 = (images[:, 0] * 255).astype(np.uint8)
+    path = tmp_path / "images.npy"
+    np.save(path, as_uint8)
+    mapped = np.load(path, mmap_mode="r")
+    expected = {
+        "score_samples": detector.score_samples(as_uint8.astype(np.float64)),
+        "reconstruct": detector.reconstruct(as_uint8.astype(np.float64)),
+        "anomaly_map": detector.anomaly_map(as_uint8.astype(np.float64)),
+        "predict": detector.predict(as_uint8.astype(np.float64)),
+    }
+    seen = []
+    original = type(detector)._validate
+
+    def spy(self, X):
+        seen.append(len(X))
+        return original(self, X)
+
+    # Chunks of 16 rows (the batch size): a 48-image memmap is read in three slices.
+    monkeypatch.setattr(type(detector), "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(type(detector), "_validate", spy)
+    for call, want in expected.items():
+        seen.clear()
+        got = getattr(detector, call)(mapped)
+        assert max(seen) == 16, seen
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
