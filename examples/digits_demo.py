@@ -93,22 +93,30 @@ def save_figure(results, path):
     except ImportError:
         print("matplotlib is not installed: no figure (pip install 'skgan_ad[plots]')")
         return
-    from skgan_ad.plotting import plot_reconstructions, plot_score_histograms
+    from skgan_ad.plotting import ReconstructionDisplay, ScoreHistogramDisplay
 
     fig = plt.figure(figsize=(13, 7.5), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
     name = next(iter(results[0]["detectors"]))
     shown = results[: min(len(results), 5)]
     for ax, r in zip(top.subplots(1, len(shown), squeeze=False)[0], shown):
-        plot_score_histograms(
-            r["scores"][name], r["split"].y_test, ax=ax, title=f"{name}, abnormal digit {r['class']}: AUC {r[name]:.2f}"
+        ScoreHistogramDisplay.from_predictions(
+            r["scores"][name],
+            r["split"].y_test,
+            threshold=-r["detectors"][name].offset_,
+            name=f"{name}, abnormal digit {r['class']}: AUC {r[name]:.2f}",
+            ax=ax,
         )
     r = results[0]
     split = r["split"]
-    normal, abnormal = split.X_test[split.y_test == 0][:6], split.X_test[split.y_test == 1][:6]
-    images = np.concatenate([normal, abnormal])
-    plot_reconstructions(images, r["detectors"][name].reconstruct(images), n=len(images), fig=bottom)
-    bottom.suptitle(f"abnormal digit {r['class']}: 6 normal test images, then 6 abnormal ones")
+    normal, abnormal = np.flatnonzero(split.y_test == 0)[:6], np.flatnonzero(split.y_test == 1)[:6]
+    ReconstructionDisplay.from_estimator(
+        r["detectors"][name],
+        split.X_test,
+        indices=np.r_[normal, abnormal],
+        name=f"abnormal digit {r['class']}: 6 normal test images, then 6 abnormal ones",
+        fig=bottom,
+    )
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=110)
     print(f"figure saved to {path}")

@@ -180,7 +180,7 @@ def save_figure(detector, split: AnomalySplit, scores: np.ndarray, path: str, n_
     except ImportError:
         print("matplotlib is not installed: no figure (pip install 'skgan_ad[plots]')")
         return
-    from skgan_ad.plotting import plot_anomaly_map
+    from skgan_ad.plotting import AnomalyMapDisplay
 
     rng = np.random.RandomState(seed)
     defective = rng.permutation(np.flatnonzero(split.y_test == 1))[:n_cells]
@@ -188,9 +188,7 @@ def save_figure(detector, split: AnomalySplit, scores: np.ndarray, path: str, n_
     chosen = np.concatenate([defective, good])
     images = split.X_test[chosen]
     maps = detector.anomaly_map(images)
-    boxes = detector.highest_patch(images)
     flagged = detector.predict(images) == -1
-    vmax = float(np.percentile(maps, 99.5))  # one colour scale for all maps, so they compare
     fig, axes = plt.subplots(2, len(chosen), figsize=(1.9 * len(chosen), 4.3), layout="constrained", squeeze=False)
     for j, index in enumerate(chosen):
         image = images[j]
@@ -199,9 +197,19 @@ def save_figure(detector, split: AnomalySplit, scores: np.ndarray, path: str, n_
         axes[0, j].set_title(
             ("defective" if split.y_test[index] else "good") + f"\nscore {scores[index]:.1f}", fontsize=8
         )
-        overlay = plot_anomaly_map(image, maps[j], ax=axes[1, j], box=boxes[j], alpha=0.45)
-        overlay.set_clim(0, vmax)
-        axes[1, j].set_title("flagged" if flagged[j] else "passed", fontsize=8, color="red" if flagged[j] else "black")
+    # One colour scale for all maps, so they compare; the 99.5th percentile keeps one hot pixel from flattening it.
+    display = AnomalyMapDisplay.from_predictions(
+        images,
+        maps,
+        boxes=detector.highest_patch(images),
+        ax=axes[1],
+        alpha=0.45,
+        vmin=0,
+        vmax=np.percentile(maps, 99.5),
+        colorbar=False,
+    )
+    for ax, flag in zip(display.axes_, flagged):
+        ax.set_title("flagged" if flag else "passed", fontsize=8, color="red" if flag else "black")
     fig.suptitle("Anomaly maps (|x - G(x)| stitched from patches); white box: highest-scoring patch", fontsize=9)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=110)
