@@ -579,9 +579,9 @@ def _cache_key(args: tuple) -> str:
         ) from err
 
 
-def _write_entry(folder: Path, key: str, trained: dict) -> None:
+def _write_entry(folder: Path, key: str, trained: dict, names: tuple) -> None:
     tensors: dict = {}
-    content = {name: _encode(trained[name], name, tensors) for name in ("history", "shift", "scale", "device")}
+    content = {name: _encode(trained[name], name, tensors) for name in names}
     for name in _NETWORKS:
         _add_network(tensors, f"{name}.", trained[name.rstrip("_")])
     metadata = {**_header(_CACHE_FORMAT), "content": _dumps(content)}
@@ -618,8 +618,9 @@ def cached_training(memory, train, args: tuple, verbose) -> dict:
     ``args`` is ``(spec, train_rows, valid_rows, image_shape, value_range, seed)``:
     the key hashes all of them (``verbose`` is left out) with the library
     version. ``train`` returns a dict with ``generator``, ``discriminator``,
-    ``history``, ``shift``, ``scale`` and ``device``; only these are stored,
-    and never a result marked ``interrupted`` (training stopped early by the
+    ``history``, ``shift``, ``scale`` and ``device``; only these are stored
+    (and ``trainer_state`` when ``spec.warm_start``, so a warm start can
+    continue a training read from the cache), never a result marked ``interrupted`` (training stopped early by the
     user is not the training the key describes). A hit rebuilds the networks
     with ``spec._build_networks`` and returns the same keys. An entry that
     cannot be read is trained again (with a warning) and replaced; a result
@@ -641,8 +642,13 @@ def cached_training(memory, train, args: tuple, verbose) -> dict:
     trained = train(*args, verbose)
     if trained.get("interrupted"):
         return trained
+    # The optimizer and generator states only when a warm start may continue from them (warm_start is
+    # part of the key): they triple an entry's size.
+    names = ("history", "shift", "scale", "device")
+    if getattr(spec, "warm_start", False) and "trainer_state" in trained:
+        names += ("trainer_state",)
     try:
-        _write_entry(folder, key, trained)
+        _write_entry(folder, key, trained, names)
     except TypeError as err:
         warnings.warn(f"memory=: this training is not cached: {err}", UserWarning, stacklevel=3)
     return trained

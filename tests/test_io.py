@@ -350,6 +350,16 @@ def test_warm_start_continues_from_a_loaded_model(tmp_path):
     np.testing.assert_array_equal(loaded.fit(X).score_samples(X), det.fit(X).score_samples(X))
 
 
+def test_warm_start_continues_from_a_cached_training(tmp_path):
+    if "warm_start" not in SkipGANomalyDetector().get_params():
+        pytest.skip("no warm_start parameter")
+    X = _data("tabular")
+    trained = SkipGANomalyDetector(**TINY, warm_start=True, memory=tmp_path).fit(X)
+    hit = SkipGANomalyDetector(**TINY, warm_start=True, memory=tmp_path).fit(X)  # from the cache
+    np.testing.assert_array_equal(hit.fit(X).score_samples(X), trained.fit(X).score_samples(X))
+    assert hit.n_iter_ == 2 * TINY["n_epochs"]
+
+
 # -- pickles carry the version --------------------------------------------------------------------
 def test_pickle_carries_the_version_and_warns_under_another(fitted, monkeypatch):
     det = fitted(GANomalyDetector, "tabular")
