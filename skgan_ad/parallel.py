@@ -139,20 +139,27 @@ def setup_workers(client, torch_threads: int | None = None) -> int:
 
 
 class ClusterMemory:
-    """A ``memory=`` cache on a folder all workers share, computing each entry once under a lock.
+    """A ``memory=`` cache on a folder all workers share, that computes each entry once, under a lock.
 
-    ``joblib.Memory(location)`` with one lock per cache entry: when several
-    tasks of a search need the same networks at the same time (the
-    ``lambda_score`` candidates of one fold), the first trains and stores
-    them while the others wait and then read them. Inside a Dask worker the
-    lock is a ``distributed.Lock`` (cluster-wide, whatever the file system);
-    elsewhere (joblib's process or thread backends on one machine) an
-    ``fcntl`` lock file in ``<location>/locks``.
+    The detectors' cache (safetensors entries, written atomically, in
+    ``location``) with one lock per entry: when several tasks of a search
+    need the same networks at the same time (the ``lambda_score`` candidates
+    of one fold on different workers), the first trains and stores them
+    while the others wait and then read them. A plain folder has no lock, so
+    each of those tasks would train. Inside a Dask worker the lock is a
+    ``distributed.Lock`` (cluster-wide, whatever the file system); elsewhere
+    (joblib's process or thread backends on one machine) an ``fcntl`` lock
+    file in ``<location>/locks``.
+
+    The training cache takes the lock through :meth:`entry_lock`;
+    :meth:`cache` offers the same for any function, in ``joblib.Memory``'s
+    protocol.
 
     Parameters
     ----------
     location : str or path
-        A folder every worker can read and write (NFS, a shared disk).
+        A folder every worker can read and write (NFS, a shared disk), at
+        the same path on every worker.
 
     Examples
     --------
@@ -165,23 +172,29 @@ class ClusterMemory:
     def __init__(self, location) -> None:
         self.location = os.fspath(location)
 
+    @contextmanager
+    def entry_lock(self, key: str):
+        """Hold the lock of cache entry ``key`` (a hash) for the duration of a ``with`` block."""
+        with _entry_lock(f"skgan_ad-cache-{key}", os.path.join(self.location, "locks")):
+            yield
+
     def cache(self, func, ignore=None, **kwargs):
+        """``joblib.Memory(location).cache(func, ...)``, each call holding the lock of its entry."""
         memorized = joblib.Memory(self.location, verbose=0).cache(func, ignore=ignore, **kwargs)
-        return _LockedCall(memorized, func, list(ignore or []), os.path.join(self.location, "locks"))
+        return _LockedCall(memorized, func, list(ignore or []), self)
 
     def __repr__(self) -> str:
         return f"ClusterMemory({self.location!r})"
 
 
 class _LockedCall:
-    def __init__(self, memorized, func, ignore, lock_dir) -> None:
-        self.memorized, self.func, self.ignore, self.lock_dir = memorized, func, ignore, lock_dir
+    def __init__(self, memorized, func, ignore, memory) -> None:
+        self.memorized, self.func, self.ignore, self.memory = memorized, func, ignore, memory
 
     def __call__(self, *args, **kwargs):
         # The lock's name: a hash of the arguments the cache keys on (joblib hashes the same ones).
         arguments = filter_args(self.func, self.ignore, args, kwargs)
-        key = joblib.hash((self.func.__module__, self.func.__qualname__, arguments))
-        with _entry_lock(f"skgan_ad-cache-{key}", self.lock_dir):
+        with self.memory.entry_lock(joblib.hash((self.func.__module__, self.func.__qualname__, arguments))):
             return self.memorized(*args, **kwargs)
 
 
