@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 # Capabilities outside the core (DESIGN.md section 5), imported on first use so that
 # ``import skgan_ad`` stays light and optional dependencies stay optional.
-_LAZY = {"save": "io", "load": "io", "export_onnx": "export"}
+_LAZY = {"save": "io", "load": "io", "InconsistentVersionWarning": "io", "export_onnx": "export"}
 
 
 def __getattr__(name):
@@ -23,6 +23,7 @@ __all__ = [
     "BaseGANDetector",
     "DenseSkipAttentionDetector",
     "EGBADDetector",
+    "InconsistentVersionWarning",
     "GANomalyDetector",
     "PatchDetector",
     "SkipGANomalyDetector",

@@ -151,7 +151,10 @@ memory : str, path, joblib.Memory or None, default=None
     Caches trained networks (like ``Pipeline(memory=...)``), keyed on the
     training parameters, the seed and the data. Parameters that only change
     scoring (``lambda_score``, ``contamination``, ...) are not part of the
-    key, so a grid search over them trains each network once.
+    key, so a grid search over them trains each network once. Networks
+    are stored as safetensors + JSON in ``<folder>/skgan_ad-networks/``
+    (never a pickle, so loading an entry cannot run code); a
+    ``joblib.Memory`` contributes its ``location``.
 warm_start : bool, default=False
     When True and the detector is fitted, ``fit`` trains the networks for
     ``n_epochs`` more epochs from where the last ``fit`` stopped (weights,
