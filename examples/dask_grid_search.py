@@ -2,7 +2,7 @@
 
     python examples/dask_grid_search.py                                  # a LocalCluster of 2 workers
     python examples/dask_grid_search.py --scheduler tcp://HOST:8786 --cache /shared/skgan-cache
-    python examples/dask_grid_search.py --epochs 1 --width 4             # a quick check that it runs
+    python examples/dask_grid_search.py --epochs 1 --width 4 --in-process   # a quick check that it runs
 
 scikit-learn's search runs its fits and scores on the cluster through
 joblib's Dask backend (``with joblib.parallel_backend("dask"): search.fit(...)``);
@@ -70,6 +70,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (default: start a LocalCluster)")
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster workers (one thread each)")
+    parser.add_argument("--in-process", action="store_true", help="LocalCluster workers as threads of this process")
     parser.add_argument("--cache", help="a folder every worker can reach (default: a temporary folder)")
     parser.add_argument("--digit", type=int, default=9, help="the abnormal digit")
     parser.add_argument("--width", type=int, default=16, help="ngf = ndf")
@@ -90,7 +91,9 @@ def main(argv=None):
         if args.scheduler:
             cluster, client = None, Client(args.scheduler)
         else:
-            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=not args.in_process, dashboard_address=None
+            )
             client = Client(cluster)
         try:
             threads = setup_workers(client)

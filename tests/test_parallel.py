@@ -247,3 +247,32 @@ def test_torchrun_training_reaches_the_single_process_auc_on_digits(tmp_path):
     assert ranks[0]["digest"] == ranks[1]["digest"]
     print(f"AUC single process {single['auc']:.4f}, 2 processes {ranks[0]['auc']:.4f}")
     assert abs(ranks[0]["auc"] - single["auc"]) <= 0.03
+
+
+# -- the example and the benchmark -------------------------------------------------------------------------
+@pytest.fixture
+def torch_threads():
+    """setup_workers on in-process workers sets this process's torch threads: put them back afterwards."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_dask_grid_search_example(monkeypatch, capsys, torch_threads):
+    from .test_examples import run_example
+
+    argv = ["--epochs", "1", "--width", "4", "--in-process"]  # the default starts 2 worker processes (slow test)
+    out = run_example("dask_grid_search.py", argv, monkeypatch, capsys)
+    assert "Dask: 2 workers at " in out and out.count("validation AUC") == 8  # 2 w_con x 4 lambda_score
+    assert "largest difference of a fold's test score, Dask vs sequential: 0.00e+00" in out
+
+
+@pytest.mark.slow
+def test_dask_search_benchmark_on_worker_processes(tmp_path, capsys, torch_threads):
+    from .test_benchmark_scripts import run_and_show
+
+    argv = ["--epochs", "1", "--width", "4", "--max-train", "100", "--workers", "2"]
+    payload, printed = run_and_show("dask_search", argv, tmp_path, capsys)
+    assert payload["max_fold_score_difference"] == 0.0 and payload["speedup"] > 0
+    assert [r["torch_threads"] for r in payload["sequential"]] == sorted({os.cpu_count(), 1}, reverse=True)
+    assert "| Dask LocalCluster, 2 workers |" in printed
