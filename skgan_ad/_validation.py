@@ -9,17 +9,31 @@ Accepted inputs
 * flat image rows ``(n, C*H*W)`` with ``image_shape=(C, H, W)``;
 * image arrays ``(n, H, W)`` (one channel), ``(n, C, H, W)`` or ``(n, H, W, C)``.
 
-A 4-D array without ``image_shape`` is read as channels-last when its last
-axis has at most 4 entries and its second axis more than 4, and as
-channels-first (PyTorch's order) otherwise; pass ``image_shape`` to decide an
-ambiguous case. Every layout is flattened to rows in (C, H, W) order and then
-goes through :func:`sklearn.utils.validation.validate_data`, which gives the
-usual errors for NaN/inf, strings, empty or too small inputs and a wrong
-number of features.
+How a 4-D array is read is the ``image_layout`` parameter's choice:
+"channels_first" is (n, C, H, W), "channels_last" (n, H, W, C). With "auto"
+(the default) a reading is *plausible* when its image has no more channels
+than pixels along its shorter side (C <= min(H, W), true of every RGB(A) or
+grey image of at least 4 x 4 pixels and of most multispectral ones); the one
+plausible reading is taken. When both are plausible (the first and last axes
+are equal and no longer than the middle one, e.g. (n, 3, 8, 3) or
+(n, 8, 8, 8)) or neither is (e.g. (n, 5, 2, 3)), the old rule decides
+(channels-last when the last axis has at most 4 entries and the first more
+than 4, else channels-first) and an :class:`AmbiguousLayoutWarning` says so.
+``image_shape`` (C, H, W) settles the layout too. Flat rows are always in
+(C, H, W) order; 3-D arrays are (n, H, W) single-channel images.
+
+Every layout is flattened to rows in (C, H, W) order and then goes through
+:func:`sklearn.utils.validation.validate_data`, which gives the usual errors
+for NaN/inf, strings, empty or too small inputs and a wrong number of
+features (prefixed with ``X:`` where scikit-learn's message does not name it).
+At fit time, ``X`` whose samples are all identical is refused: there is no
+variation to learn what is normal from, and no spread to place a threshold in.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -31,17 +45,21 @@ from sklearn.utils.validation import validate_data
 __all__ = [
     "CONTAMINATION",
     "FRACTION",
+    "IMAGE_LAYOUT",
     "NON_NEGATIVE",
     "NON_NEGATIVE_INT",
     "POSITIVE",
     "POSITIVE_INT",
     "UNIT_INTERVAL",
+    "AmbiguousLayoutWarning",
     "HasMethods",
     "InputLayout",
     "Interval",
     "PositiveIntTuple",
     "StrOptions",
     "check_image_shape",
+    "check_varied",
+    "same_kind",
     "validate_input",
 ]
 
@@ -54,6 +72,16 @@ NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
 UNIT_INTERVAL = Interval(Real, 0, 1, closed="both")
 FRACTION = Interval(Real, 0, 1, closed="left")
 CONTAMINATION = Interval(Real, 0, 0.5, closed="right")
+#: The ``image_layout`` parameter's values.
+IMAGE_LAYOUT = StrOptions({"auto", "channels_first", "channels_last"})
+
+_LAYOUT_KINDS = {"channels_first": "chw", "channels_last": "hwc"}
+_LAYOUT_NAMES = {"chw": "channels-first (n, C, H, W)", "hwc": "channels-last (n, H, W, C)"}
+
+
+class AmbiguousLayoutWarning(UserWarning):
+    """A 4-D image array could be read both as (n, C, H, W) and as (n, H, W, C), and ``image_layout="auto"``
+    had to guess; pass ``image_layout="channels_first"`` or ``"channels_last"`` (or ``image_shape``)."""
 
 
 class PositiveIntTuple(Options):
@@ -126,7 +154,25 @@ def _nd_array(X) -> np.ndarray | None:
     return np.asarray(X) if ndim > 2 else None
 
 
-def _layout_of(arr: np.ndarray, image_shape: tuple[int, int, int] | None) -> tuple[InputLayout, tuple]:
+def _plausible(chw: tuple[int, int, int]) -> bool:
+    """An image of this (C, H, W) has no more channels than pixels along its shorter side."""
+    c, h, w = chw
+    return c <= min(h, w)
+
+
+def _warn_ambiguous(shape: tuple, kind: str, as_hwc: tuple) -> None:
+    warnings.warn(
+        f"X holds 4-D images of shape {shape}, which read as channels-first give (C, H, W) = {shape} and read as "
+        f"channels-last give (C, H, W) = {as_hwc}; read as {_LAYOUT_NAMES[kind]}. Pass "
+        "image_layout='channels_first' or 'channels_last' (or image_shape=(C, H, W)) to say which",
+        AmbiguousLayoutWarning,
+        stacklevel=4,
+    )
+
+
+def _layout_of(
+    arr: np.ndarray, image_shape: tuple[int, int, int] | None, image_layout: str = "auto"
+) -> tuple[InputLayout, tuple]:
     """Find the layout of an image array and its (C, H, W), checked against ``image_shape``."""
     shape = arr.shape[1:]
     if arr.ndim == 3:
@@ -142,21 +188,37 @@ def _layout_of(arr: np.ndarray, image_shape: tuple[int, int, int] | None) -> tup
             f"X must be 2-D (n_samples, n_features), 3-D (n, H, W) or 4-D (n, C, H, W) / (n, H, W, C); "
             f"got an array with {arr.ndim} dimensions, shape {arr.shape}"
         )
-    as_chw, as_hwc = shape, (shape[2], shape[0], shape[1])
+    readings = {"chw": shape, "hwc": (shape[2], shape[0], shape[1])}
+    if image_layout != "auto":
+        kind = _LAYOUT_KINDS[image_layout]
+        if image_shape is not None and readings[kind] != image_shape:
+            raise ValueError(
+                f"X has images of shape {shape}, read as {_LAYOUT_NAMES[kind]} (image_layout={image_layout!r}): "
+                f"(C, H, W) = {readings[kind]}, but image_shape is {image_shape}"
+            )
+        return InputLayout(kind, shape), readings[kind]
     if image_shape is None:
-        channels_last = shape[2] <= 4 < shape[0]
-        return (InputLayout("hwc", shape), as_hwc) if channels_last else (InputLayout("chw", shape), as_chw)
-    if as_chw == image_shape:
-        return InputLayout("chw", shape), as_chw
-    if as_hwc == image_shape:
-        return InputLayout("hwc", shape), as_hwc
-    c, h, w = image_shape
-    for got, kind in ((as_chw, "(n, C, H, W)"), (as_hwc, "(n, H, W, C)")):
-        if got[1:] == (h, w):
-            raise ValueError(f"X has {got[0]} channel(s) read as {kind}, but {c} channel(s) are expected")
-    raise ValueError(
-        f"X has images of shape {shape}, which matches image_shape {image_shape} neither as (C, H, W) nor as (H, W, C)"
-    )
+        candidates = [kind for kind, chw in readings.items() if _plausible(chw)]
+    else:
+        candidates = [kind for kind, chw in readings.items() if chw == image_shape]
+        if not candidates:
+            c, h, w = image_shape
+            for kind, got in readings.items():
+                if got[1:] == (h, w):
+                    raise ValueError(
+                        f"X has {got[0]} channel(s) read as {_LAYOUT_NAMES[kind]}, but {c} channel(s) are expected"
+                    )
+            raise ValueError(
+                f"X has images of shape {shape}, which matches image_shape {image_shape} neither as (C, H, W) "
+                "nor as (H, W, C)"
+            )
+    if len(candidates) == 1:
+        kind = candidates[0]
+    else:
+        # Both readings fit (or neither is plausible): the rule of earlier versions decides, with a warning.
+        kind = "hwc" if shape[2] <= 4 < shape[0] else "chw"
+        _warn_ambiguous(shape, kind, readings["hwc"])
+    return InputLayout(kind, shape), readings[kind]
 
 
 def _value_range(X) -> tuple[float, float] | None:
@@ -170,8 +232,36 @@ def _value_range(X) -> tuple[float, float] | None:
     return (0.0, 255.0) if kinds <= set("uib") else None
 
 
+def check_varied(rows: np.ndarray, name: str = "X") -> None:
+    """Refuse training data whose samples are all identical: nothing to learn normal variation from."""
+    if len(rows) > 1 and not (rows != rows[:1]).any():
+        raise ValueError(
+            f"{name} holds {len(rows)} identical samples: a detector learns what normal variation looks like, "
+            "and these have none (and no spread to place a threshold in); pass samples that differ"
+        )
+
+
+def same_kind(err: Exception, message: str) -> Exception:
+    """A new error of ``err``'s type (a ValueError / TypeError when that type cannot be made from a message),
+    so callers and scikit-learn's estimator checks see the type they expect under a clearer message."""
+    try:
+        return type(err)(message)
+    except Exception:  # an exception class with a constructor of its own
+        return (TypeError if isinstance(err, TypeError) else ValueError)(message)
+
+
+# scikit-learn's input messages that already say which input is at fault.
+_NAMES_X = re.compile(r"\bX\b")
+
+
 def validate_input(
-    estimator, X, *, reset: bool, image_shape: tuple[int, int, int] | None
+    estimator,
+    X,
+    *,
+    reset: bool,
+    image_shape: tuple[int, int, int] | None,
+    image_layout: str = "auto",
+    ensure_varied: bool = True,
 ) -> tuple[np.ndarray, InputLayout, tuple[int, int, int] | None, tuple[float, float] | None]:
     """Validate ``X`` and flatten it to float rows.
 
@@ -183,6 +273,11 @@ def validate_input(
     image_shape : the image shape to expect (the ``image_shape`` parameter in
         ``fit``, the fitted ``image_shape_`` afterwards), or None for tabular
         data at fit time.
+    image_layout : {"auto", "channels_first", "channels_last"}
+        How a 4-D ``X`` is read (see the module docstring).
+    ensure_varied : refuse, when ``reset``, an ``X`` whose samples are all
+        identical (:func:`check_varied`); a caller that has its own checks
+        to run first passes False and calls it later.
 
     Returns
     -------
@@ -199,23 +294,32 @@ def validate_input(
                 f"the detector was fitted on tabular rows with {estimator.n_features_in_} features; "
                 f"got an array of shape {arr.shape}"
             )
-        layout, image_shape = _layout_of(arr, image_shape)
+        if arr.shape[0] == 0:
+            raise ValueError(f"X holds 0 samples (array dimensions {arr.shape}); at least {2 if reset else 1} needed")
+        layout, image_shape = _layout_of(arr, image_shape, image_layout)
         if layout.kind == "hwc":
             arr = arr.transpose(0, 3, 1, 2)
         X = arr.reshape(arr.shape[0], -1)
     else:
         layout = InputLayout("rows", ())
     value_range = None if sp.issparse(X) else _value_range(X)
-    rows = validate_data(
-        estimator,
-        X,
-        reset=reset,
-        dtype=[np.float32, np.float64],
-        ensure_min_samples=2 if reset else 1,
-    )
+    try:
+        rows = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=[np.float32, np.float64],
+            ensure_min_samples=2 if reset else 1,
+        )
+    except (TypeError, ValueError) as err:
+        if _NAMES_X.search(str(err)):
+            raise
+        raise same_kind(err, f"X: {err}") from err
     if layout.kind == "rows" and image_shape is not None and rows.shape[1] != int(np.prod(image_shape)):
         raise ValueError(
             f"X has {rows.shape[1]} features per row, but image_shape {image_shape} needs "
             f"{int(np.prod(image_shape))} (= C * H * W)"
         )
+    if reset and ensure_varied:
+        check_varied(rows)
     return rows, layout, image_shape, value_range

@@ -30,10 +30,13 @@ from ._outlier import AnomalyScoreMixin, estimator_params, param
 from ._validation import (
     CONTAMINATION,
     FRACTION,
+    IMAGE_LAYOUT,
     POSITIVE_INT,
     HasMethods,
     StrOptions,
     check_image_shape,
+    check_varied,
+    same_kind,
     validate_input,
 )
 
@@ -264,6 +267,10 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     image_shape : tuple (C, H, W) or None, default=None
         Needed only when ``X`` holds flattened images; also settles an
         ambiguous 4-D layout, as for the detectors.
+    image_layout : {"auto", "channels_first", "channels_last"}, default="auto"
+        How 4-D arrays are read, as for the detectors: (n, C, H, W) or
+        (n, H, W, C); "auto" warns where it has to guess. Patches reach the
+        inner estimator as flat (C, ph, pw) rows, whatever this is.
     random_state : int, RandomState instance or None, default=None
         Seeds the held-out split, and the inner estimator when it has a
         ``random_state`` parameter left at None (an explicit one is kept).
@@ -319,18 +326,25 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     contamination: float = param(0.1, CONTAMINATION)
     validation_fraction: float = param(0.1, FRACTION)
     image_shape: tuple | None = param(None, tuple, list, None)
+    image_layout: str = param("auto", IMAGE_LAYOUT)
     random_state: int | np.random.RandomState | None = param(None, "random_state")
 
     # -- fitting -------------------------------------------------------------------
     def _fit(self, X, y=None) -> None:
         rows, _, image_shape, value_range = validate_input(
-            self, X, reset=True, image_shape=check_image_shape(self.image_shape)
+            self,
+            X,
+            reset=True,
+            image_shape=check_image_shape(self.image_shape),
+            image_layout=self.image_layout,
+            ensure_varied=False,
         )
         if image_shape is None:
             raise ValueError(
                 f"PatchDetector needs images, got 2-D X with {rows.shape[1]} features and no image_shape; pass "
                 "(n, H, W), (n, C, H, W) or (n, H, W, C) arrays, or flat rows with image_shape=(C, H, W)"
             )
+        check_varied(rows)
         c, h, w = image_shape
         grid = patch_grid(h, w, self.patch_size, self.stride)
         patch_shape = _pair(self.patch_size, "patch_size")
@@ -349,7 +363,15 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         if value_range is not None:
             # Integer (boolean) input: keep the dtype so the inner detector reads 0..255 (0..1) too.
             patches = patches.astype(bool if value_range == (0.0, 1.0) else np.int64)
-        self.estimator_ = inner.fit(patches)
+        try:
+            self.estimator_ = inner.fit(patches)
+        except (TypeError, ValueError) as err:
+            # The inner estimator's message is about its own input, the patches: say whose they are.
+            raise same_kind(
+                err,
+                f"estimator {type(inner).__name__} failed on the {len(patches)} patches of shape "
+                f"{(c, *patch_shape)} cut from the {len(train)} training images of X: {err}",
+            ) from err
 
         self.grid_ = grid
         self.patch_shape_ = patch_shape
@@ -413,7 +435,9 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         """Rows of ``X`` after the checks against the fitted image shape."""
         check_is_fitted(self)
         try:
-            rows, _, _, _ = validate_input(self, X, reset=False, image_shape=self.image_shape_)
+            rows, _, _, _ = validate_input(
+                self, X, reset=False, image_shape=self.image_shape_, image_layout=self.image_layout
+            )
         except ValueError as err:
             message = str(err)
             about_shape = any(word in message for word in ("features", "channel", "shape"))
