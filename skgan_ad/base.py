@@ -453,6 +453,26 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         )
         return maps
 
+    def discriminator_features(self, X) -> np.ndarray:
+        """The discriminator's feature vector f(x) of each sample, float64 of shape (n_samples, n_features).
+
+        f(x) is the last feature map before the discriminator's classifier,
+        what the ``feature`` score part compares between x and G(x); an
+        embedding of it shows whether anomalies fall away from the normal
+        cluster (Skip-GANomaly's Figure 6, ``plotting.FeatureEmbeddingDisplay``).
+        """
+        features, _ = self._map_input(
+            X,
+            lambda generator, discriminator, x, geometry: (
+                discriminator(self._discriminator_input(generator, x))[1].flatten(1).cpu().numpy()
+            ),
+        )
+        return features
+
+    def _discriminator_input(self, generator, x: torch.Tensor):
+        """What the discriminator judges for real samples ``x`` (EGBAD's judges pairs (x, E(x)))."""
+        return x
+
     # -- helpers ---------------------------------------------------------------------
     def _residual_map(self, x: torch.Tensor, x_hat: torch.Tensor, geometry: Geometry) -> torch.Tensor:
         """Per-pixel (per-feature) residual before averaging: ``|r|`` or ``r^2`` of ``r = x - G(x)``,

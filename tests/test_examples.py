@@ -22,7 +22,15 @@ def run_example(name: str, argv: list, monkeypatch, capsys) -> str:
 
 
 def test_every_example_has_a_smoke_test():
-    tested = {"digits_demo.py", "grid_search.py", "threshold.py", "elpv_solar_cells.py"}
+    tested = {
+        "digits_demo.py",
+        "grid_search.py",
+        "threshold.py",
+        "elpv_solar_cells.py",
+        "plot_gallery.py",
+        "dask_grid_search.py",
+        "distributed_fit.py",
+    }
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -89,3 +97,12 @@ def _threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def test_plot_gallery(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    argv = ["--epochs", "1", "--width", "4", "--embedding", "pca", "--output", str(tmp_path)]
+    out = run_example("plot_gallery.py", argv, monkeypatch, capsys)
+    assert "abnormal digit 8: ROC AUC" in out
+    for name in "score_histogram reconstructions training_curves feature_embedding anomaly_maps roc_curve".split():
+        assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -253,7 +253,7 @@ def test_feature_embedding_refuses_bad_input(tabular, rng):
         FeatureEmbeddingDisplay.from_estimator(detector, X, y[:-1])
     with pytest.raises(ValueError, match="both normal"):
         FeatureEmbeddingDisplay.from_features(rng.normal(size=(6, 3)), np.ones(6))
-    with pytest.raises(TypeError, match="IsolationForest has no fitted discriminator_"):
+    with pytest.raises(TypeError, match="IsolationForest has no discriminator"):
         FeatureEmbeddingDisplay.from_estimator(IsolationForest().fit(X), X, y)
 
 

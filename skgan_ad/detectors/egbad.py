@@ -97,6 +97,9 @@ class EGBADDetector(BaseGANDetector):
     def _generate(self, generator, discriminator, x, geometry):
         return generator(x)[0]
 
+    def _discriminator_input(self, generator, x):
+        return (x, generator.encode(x))
+
     def _batch_components(self, generator, discriminator, x, geometry):
         x_hat, z = generator(x)
         logits, f_real = discriminator((x, z))

@@ -20,21 +20,13 @@ def discriminator_features(estimator, X) -> np.ndarray:
     the ``feature`` score part compares). EGBAD's discriminator judges pairs
     (x, E(x)), so it gets the encoder's code with each sample.
     """
-    from ..nets.bigan import JointDiscriminator
-
     detector = final_step(estimator)
-    if not hasattr(detector, "discriminator_"):
+    if not hasattr(detector, "discriminator_features"):
         raise TypeError(
-            f"{type(estimator).__name__} has no fitted discriminator_: discriminator features need a fitted GAN "
+            f"{type(estimator).__name__} has no discriminator: discriminator features need a fitted GAN "
             "detector (use FeatureEmbeddingDisplay.from_features for features from elsewhere)"
         )
-    rows, _ = detector._validate(X)
-
-    def features(generator, discriminator, x, geometry):
-        pair = (x, generator.encode(x)) if isinstance(discriminator, JointDiscriminator) else x
-        return discriminator(pair)[1].flatten(1).cpu().numpy()
-
-    return np.concatenate(detector._map_batches(rows, features)).astype(np.float64)
+    return detector.discriminator_features(X)
 
 
 class FeatureEmbeddingDisplay:
