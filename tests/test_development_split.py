@@ -40,3 +40,27 @@ def test_clear_errors(labelled):
         development_split(X, y, 2, n_fit=5, n_val=0)
     with pytest.raises(ValueError, match="differ in length"):
         development_split(X[:-1], y, 2)
+
+
+def test_to_optdigits_counts_blocks_of_a_normalised_bitmap():
+    from skgan_ad.datasets import to_optdigits
+
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[0, 4:24, 12:17] = 255  # upright bar 20 x 5: scaled to 32 rows x 8 columns, thickened to 10 columns
+    images[1, 10:15, 2:27] = 255  # wide bar 5 x 25: 32 rows tall, capped at 20 columns (narrowed)
+    images[2, 5:9, 5:9] = 127  # nothing above the threshold: an empty image
+    digits = to_optdigits(images)
+    assert digits.shape == (3, 8, 8) and digits.dtype == np.int64
+    np.testing.assert_array_equal(digits[0], np.tile([0, 0, 4, 16, 16, 4, 0, 0], (8, 1)))
+    # The 32 x 20 box (columns 6..25, 5..26 once thickened) fills blocks 2..5 and 3 columns of blocks 1 and 6.
+    np.testing.assert_array_equal(digits[1], np.tile([0, 12, 16, 16, 16, 16, 12, 0], (8, 1)))
+    assert not digits[2].any()
+    # Position does not matter (the bounding box is cut out), even at the image's edge.
+    moved = np.zeros((1, 28, 28), np.uint8)
+    moved[0, 0:20, 22:28] = 255
+    same = np.zeros((1, 28, 28), np.uint8)
+    same[0, 4:24, 10:16] = 255
+    np.testing.assert_array_equal(to_optdigits(moved), to_optdigits(same))
+    assert to_optdigits(images, threshold=100)[2].any()  # 127 counts once the threshold is lower
+    with pytest.raises(ValueError, match="images must have shape"):
+        to_optdigits(images[0])
