@@ -528,14 +528,25 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     common.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     reading = argparse.ArgumentParser(add_help=False)
-    reading.add_argument("--size", type=_size, help="resize images to N or HxW pixels (the same at fit and score)")
     reading.add_argument(
-        "--normal-class", default="good", help="class folder of the normal images in DATA/<class>/ (default: good)"
+        "--size", type=_size, metavar="N|HxW", help="resize images to N or HxW pixels (the same at fit and score)"
     )
     reading.add_argument(
-        "--label-column", default="label", help="CSV column of labels, 1 anomaly / 0 normal (default: label)"
+        "--normal-class",
+        default="good",
+        metavar="NAME",
+        help="class folder of the normal images in DATA/<class>/ (default: good)",
+    )
+    reading.add_argument(
+        "--label-column",
+        default="label",
+        metavar="NAME",
+        help="CSV column of labels, 1 anomaly / 0 normal (default: label)",
     )
     reading.add_argument("--labels", metavar="FILE", help="labels of DATA's samples, one per line or a .npy file")
+    scoring = argparse.ArgumentParser(add_help=False)
+    scoring.add_argument("model", metavar="MODEL", help="a model file written by skgan-ad fit (skgan_ad.save)")
+    scoring.add_argument("data", metavar="DATA", help="an image folder, a .npy file or a .csv file")
 
     parser = _Parser(
         prog=PROG,
@@ -555,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
             "industrial layout) and save the model."
         ),
     )
-    fit.add_argument("data", metavar="DATA")
+    fit.add_argument("data", metavar="DATA", help="an image folder, a .npy file or a .csv file")
     fit.add_argument("--model", required=True, metavar="MODEL", help="file to save the fitted detector to")
     fit.add_argument("--detector", default="skip-ganomaly", choices=list(DETECTORS), help="default: skip-ganomaly")
     fit.add_argument(
@@ -575,25 +586,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser(
         "score",
-        parents=[common, reading],
+        parents=[scoring, common, reading],
         help="write anomaly scores, p-values and flags as CSV",
         description="One CSV row per sample: its path or row number, anomaly score (higher is more abnormal), "
         "conformal p-value against the held-out normals of training, and flag (1: beyond the model's threshold).",
     )
-    score.add_argument("model", metavar="MODEL")
-    score.add_argument("data", metavar="DATA")
     score.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
     score.set_defaults(run=_score)
 
     evaluate = commands.add_parser(
         "evaluate",
-        parents=[common, reading],
+        parents=[scoring, common, reading],
         help="ROC AUC, average precision, recall at 1%% and 5%% FPR",
         description="Evaluate on labelled DATA (test/good and test/<defect>, a --normal-class folder, a CSV label "
         "column or --labels; 1 anomaly, 0 normal).",
     )
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
     evaluate.add_argument("--figures", metavar="DIR", help="write ROC, precision-recall and other plots here")
     evaluate.set_defaults(run=_evaluate)
 
