@@ -46,6 +46,7 @@ import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._preprocessing import NETWORK_INPUT_BOUND
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector
 from .nets.spectral import _detach_weight, spectral_norm_layers
@@ -90,9 +91,11 @@ class _ScoringGraph(nn.Module):
         self.register_buffer("scale", torch.as_tensor(np.asarray(detector.input_scale_, dtype=np.float64)))
 
     def to_network(self, rows: torch.Tensor) -> torch.Tensor:
-        """:meth:`Geometry.to_network` on tensors: scaled in float64 and rounded to float32 as there
-        (tabular networks then compute in float64), reshaped and border-padded for images."""
-        x = ((rows - self.shift) / self.scale).to(torch.float32).to(self.dtype)
+        """:meth:`Geometry.to_network` on tensors: :func:`~skgan_ad._preprocessing.scale_rows`'s float64
+        arithmetic (halves, then the clip to +-``NETWORK_INPUT_BOUND``) rounded to float32 as there (tabular
+        networks then compute in float64), reshaped and border-padded for images."""
+        scaled = (rows / 2 - self.shift / 2) / (self.scale / 2)
+        x = scaled.clamp(-NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND).to(torch.float32).to(self.dtype)
         if not self.geometry.is_image:
             return x
         x = x.reshape(-1, *self.geometry.image_shape)

@@ -99,6 +99,11 @@ def test_onnxruntime_gives_score_samples(case, tmp_path):
     # The scores separate normal from shifted samples, so agreeing with them is not agreeing with a constant.
     assert expected[:25].mean() > expected[25:].mean()
 
+    # Inputs far outside the training range: the graph clips the scaled values as score_samples does.
+    extreme = X_test[:3] * 1e12
+    expected = detector.score_samples(extreme)
+    assert_close(session.run(None, {"rows": as_rows(extreme)})[0], expected, rtol)
+
 
 def test_scoring_options_are_fixed_at_export(tmp_path):
     """The graph keeps the weights the detector had when exported: set_params afterwards changes nothing in it."""
