@@ -37,6 +37,7 @@ precision or have no float64 kernel in onnxruntime and are replaced here
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 import warnings
 
@@ -236,7 +237,8 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
         ``z = detector.latent_search(X)["z"]`` it returns
         ``score_samples(X)``. Running the search is left to the caller.
     opset_version : int or None, default=None
-        ONNX opset to target; None is the exporter's default (20 with torch 2.13).
+        ONNX opset to target, 18 or later (the opset of the exporter's
+        translations); None is the exporter's default (20 with torch 2.13).
 
     Returns
     -------
@@ -248,8 +250,9 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
     sklearn.exceptions.NotFittedError
         If the detector is not fitted.
     ValueError
-        For AnoGAN without ``external_search=True``, and for
-        ``external_search=True`` with another detector.
+        For AnoGAN without ``external_search=True``, for
+        ``external_search=True`` with another detector, and for an
+        ``opset_version`` below 18.
     ImportError
         If the ``onnx`` extra is not installed.
 
@@ -303,6 +306,8 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
             f"external_search=True is for AnoGANDetector only; {type(detector).__name__} scores in one pass and "
             "its graph takes the rows alone"
         )
+    if opset_version is not None and not (isinstance(opset_version, numbers.Integral) and opset_version >= 18):
+        raise ValueError(f"opset_version must be an int of at least 18 or None, got {opset_version!r}")
     _require_onnx()
 
     graph = _ScoringGraph(detector, components=components).eval()

@@ -138,11 +138,14 @@ def test_anogan_exports_its_networks_with_the_codes_as_input(tmp_path):
     assert np.abs(elsewhere - expected).max() > 0.1 * np.abs(expected).max()
 
 
-def test_external_search_is_for_anogan_only(tmp_path):
+def test_parameter_errors(tmp_path):
     X, _ = make_data("rows")
     detector = SkipGANomalyDetector(**TINY).fit(X)
     with pytest.raises(ValueError, match="external_search=True is for AnoGANDetector only"):
         export_onnx(detector, tmp_path / "d.onnx", external_search=True)
+    with pytest.raises(ValueError, match="opset_version must be an int of at least 18"):
+        export_onnx(detector, tmp_path / "d.onnx", opset_version=17)
+    assert not (tmp_path / "d.onnx").exists()
 
 
 def test_unfitted_or_foreign_estimators_are_refused(tmp_path):
