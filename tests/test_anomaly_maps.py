@@ -59,20 +59,3 @@ def test_map_layouts_smoothing_and_errors(digit_images, rng):
     tabular = SkipGANomalyDetector(**TINY).fit(rng.normal(size=(40, 3)))
     with pytest.raises(ValueError, match="tabular"):
         tabular.anomaly_map(rng.normal(size=(2, 3)))
-
-
-def test_plot_anomaly_map(digit_images):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from skgan_ad.plotting import plot_anomaly_map
-
-    X = digit_images[0]
-    det = SkipGANomalyDetector(**TINY).fit(X)
-    fig, ax = plt.subplots()
-    plot_anomaly_map(X[0], det.anomaly_map(X[:1])[0], ax=ax, box=(0, 0, 4, 4), title="x")
-    assert len(ax.images) == 2 and len(ax.patches) == 1
-    with pytest.raises(ValueError, match="shape"):
-        plot_anomaly_map(X[0], np.zeros((3, 3)), ax=ax)
-    plt.close(fig)

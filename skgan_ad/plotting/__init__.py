@@ -25,7 +25,7 @@ for *normal* samples, and so draw the curve of the opposite class.
 """
 
 from ._features import FeatureEmbeddingDisplay
-from ._images import AnomalyMapDisplay, ReconstructionDisplay, plot_anomaly_map
+from ._images import AnomalyMapDisplay, ReconstructionDisplay
 from ._scores import ScoreHistogramDisplay
 from ._training import TrainingCurveDisplay
 
@@ -35,5 +35,4 @@ __all__ = [
     "ReconstructionDisplay",
     "ScoreHistogramDisplay",
     "TrainingCurveDisplay",
-    "plot_anomaly_map",
 ]

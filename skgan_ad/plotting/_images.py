@@ -355,37 +355,3 @@ class AnomalyMapDisplay:
             images=images, anomaly_maps=maps, boxes=boxes, titles=_check_titles(titles, len(images)), name=name
         )
         return display.plot(ax=ax, **kwargs)
-
-
-def plot_anomaly_map(image, anomaly_map, *, ax=None, alpha=0.5, cmap="jet", title=None, box=None):
-    """Overlay one anomaly map on its image; returns the map's AxesImage.
-
-    One image of :class:`AnomalyMapDisplay` (use that for several images or a
-    shared colour scale).
-
-    Parameters
-    ----------
-    image : array of shape (H, W) or (H, W, C)
-    anomaly_map : array of shape (H, W)
-    ax : matplotlib Axes, default=None
-        None draws on the current axes.
-    alpha : float, default=0.5
-    cmap : str, default="jet"
-    title : str or None, default=None
-    box : (top, left, height, width) or None, default=None
-        Rectangle to outline, e.g. the highest-scoring patch.
-    """
-    check_matplotlib("plot_anomaly_map")
-    import matplotlib.pyplot as plt
-
-    display = AnomalyMapDisplay.from_predictions(
-        np.asarray(image)[None],
-        np.asarray(anomaly_map)[None],
-        boxes=None if box is None else [box],
-        titles=None if title is None else [title],
-        ax=plt.gca() if ax is None else ax,
-        alpha=alpha,
-        cmap=cmap,
-        colorbar=False,
-    )
-    return display.overlays_[0]
