@@ -103,7 +103,7 @@ def run(args) -> dict:
                             n=n,
                             peak_mib=peak,
                             seconds=seconds,
-                            output_mib=n * 8 / 2**20,
+                            output_mib=n * 8 * (N_FEATURES if call == "reconstruct" else 1) / 2**20,
                         )
                     )
                     print(records[-1], flush=True)
