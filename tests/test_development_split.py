@@ -64,3 +64,20 @@ def test_to_optdigits_counts_blocks_of_a_normalised_bitmap():
     assert to_optdigits(images, threshold=100)[2].any()  # 127 counts once the threshold is lower
     with pytest.raises(ValueError, match="images must have shape"):
         to_optdigits(images[0])
+
+
+def test_to_optdigits_deslants_a_leaning_stroke():
+    from skgan_ad.datasets import to_optdigits
+
+    leaning = np.zeros((1, 28, 28), np.uint8)
+    for row in range(4, 24):  # a stroke 4 pixels wide leaning right by one column every two rows, like a "/"
+        left = 14 - (row - 4) // 2
+        leaning[0, row, left : left + 4] = 255
+
+    def row_centres(digit):
+        return (digit * np.arange(8)).sum(axis=1) / digit.sum(axis=1)
+
+    upright = row_centres(to_optdigits(leaning)[0])
+    assert np.ptp(upright) < 0.2, upright  # the stroke stands upright: every row centred in the same column
+    slanted = row_centres(to_optdigits(leaning, deslant=False)[0])
+    assert slanted[0] - slanted[-1] > 2, slanted  # without deslanting it still leans, top to the right
