@@ -2,7 +2,7 @@
 
     python examples/dask_grid_search.py                                  # a LocalCluster of 2 workers
     python examples/dask_grid_search.py --scheduler tcp://HOST:8786 --cache /shared/skgan-cache
-    python examples/dask_grid_search.py --epochs 1 --width 4 --in-process   # a quick check that it runs
+    python examples/dask_grid_search.py --epochs 1 --width 4 --max-train 120 --in-process   # a quick check
 
 scikit-learn's search runs its fits and scores on the cluster through
 joblib's Dask backend (``with joblib.parallel_backend("dask"): search.fit(...)``);
@@ -52,12 +52,13 @@ def make_search(memory, width: int, epochs: int, n_jobs=None) -> GridSearchCV:
     return GridSearchCV(detector, GRID, scoring=anomaly_auc_scorer, cv=NormalOnlySplit(3), refit=False, n_jobs=n_jobs)
 
 
-def tuning_set(digit: int):
-    """The normal training images of the digits split plus half of the abnormal digit's, labelled (1 = anomaly)."""
+def tuning_set(digit: int, max_train: int | None = None):
+    """The normal training images of the digits split (the first ``max_train``) plus half of the abnormal digit's,
+    labelled (1 = anomaly)."""
     split = digits_leave_one_out(abnormal_class=digit)
+    normal = split.X_train[:max_train]
     abnormal = split.X_test[split.y_test == 1][::2]
-    X = np.concatenate([split.X_train, abnormal])
-    return X, np.r_[np.zeros(len(split.X_train), int), np.ones(len(abnormal), int)]
+    return np.concatenate([normal, abnormal]), np.r_[np.zeros(len(normal), int), np.ones(len(abnormal), int)]
 
 
 def test_scores(search) -> np.ndarray:
@@ -75,12 +76,13 @@ def main(argv=None):
     parser.add_argument("--digit", type=int, default=9, help="the abnormal digit")
     parser.add_argument("--width", type=int, default=16, help="ngf = ndf")
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--max-train", type=int, help="the first N normal training images only (quick runs)")
     parser.add_argument("--no-sequential", action="store_true", help="skip the one-process search (no comparison)")
     args = parser.parse_args(argv)
 
     from distributed import Client, LocalCluster
 
-    X, y = tuning_set(args.digit)
+    X, y = tuning_set(args.digit, args.max_train)
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         if not args.no_sequential:

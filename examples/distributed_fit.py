@@ -1,7 +1,7 @@
 """Train one detector data-parallel over several processes with torch.distributed, launched by torchrun.
 
     torchrun --standalone --nproc_per_node 2 examples/distributed_fit.py            # 2 CPU processes (gloo)
-    torchrun --standalone --nproc_per_node 4 examples/distributed_fit.py --save model.joblib   # 4 GPUs (nccl)
+    torchrun --standalone --nproc_per_node 4 examples/distributed_fit.py --save model.safetensors   # 4 GPUs (nccl)
     python examples/distributed_fit.py                                               # the same fit, one process
 
 The digits, leave-one-class-out (DESIGN.md's split; ``--digit`` is the
@@ -26,11 +26,13 @@ from sklearn.metrics import roc_auc_score
 
 from skgan_ad import SkipGANomalyDetector
 from skgan_ad.datasets import digits_leave_one_out
+from skgan_ad.io import save
+from skgan_ad.parallel import detector_digest, fit_distributed
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--digit", type=int, default=1, help="the abnormal digit")
+    parser.add_argument("--digit", type=int, default=0, help="the abnormal digit")
     parser.add_argument("--width", type=int, default=64, help="ngf = ndf (the detector's default 64)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=64, help="the global batch, split over the ranks")
@@ -48,14 +50,10 @@ def main(argv=None):
     distributed = "WORLD_SIZE" in os.environ  # set by torchrun
     start = time.perf_counter()
     if distributed:
-        from skgan_ad.parallel import detector_digest, fit_distributed
-
         rank = int(os.environ["RANK"])
         world = int(os.environ["WORLD_SIZE"])
         fit_distributed(detector, X_train, path=args.save)
     else:
-        from skgan_ad.parallel import detector_digest
-
         rank, world = 0, 1
         detector.fit(X_train)
     fit_s = time.perf_counter() - start
@@ -64,9 +62,7 @@ def main(argv=None):
     if rank == 0:
         print(f"{world} process(es), {len(X_train)} training images: fit {fit_s:.1f} s, test AUC {auc:.3f}")
         if args.save and not distributed:
-            import joblib
-
-            joblib.dump(detector, args.save)
+            save(detector, args.save)  # under torchrun, fit_distributed has saved it (rank 0)
         if args.save:
             print(f"saved to {args.save}")
     if args.report:

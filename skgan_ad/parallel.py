@@ -61,15 +61,22 @@ __all__ = [
     "DistributedGANTrainer",
     "TorchThreads",
     "check_ranks_agree",
+    "desynchronise_batchnorm",
+    "detector_digest",
     "distributed_training",
     "fit_distributed",
     "score_dask",
     "setup_workers",
+    "synchronise_batchnorm",
 ]
 
 #: Methods :func:`score_dask` maps over blocks, with the dtype of what they return.
-SCORE_METHODS = {"score_samples": np.float64, "decision_function": np.float64, "anomaly_score": np.float64}
-SCORE_METHODS["predict"] = np.int64
+SCORE_METHODS = {
+    "score_samples": np.float64,
+    "decision_function": np.float64,
+    "anomaly_score": np.float64,
+    "predict": np.int64,
+}
 
 
 def _import_dask(what: str):
@@ -313,25 +320,32 @@ class _RankShard:
 
 
 class _RankMeanObjective(torch.nn.Module):
-    """The training objective with loss *values* averaged over ranks and gradients kept local.
+    """The training objective, its loss *values* those of the global batch, identical on all ranks.
 
-    The value every rank sees (for the history, for the discriminator
-    re-initialisation decision) is the global batch's mean loss, identical on
-    all ranks; ``shard_weight`` (this shard's size x world / global batch)
-    then scales the local gradients so that their average over ranks is the
-    global batch's gradient, also when the shards differ in size.
+    The value every rank sees (for the history, the divergence guard, the
+    discriminator re-initialisation decision) is the global batch's mean
+    loss. Back-propagation starts from this rank's share of it (its slice's
+    mean loss times slice size / global batch size), so the gradients summed
+    over ranks are the global batch's, also when slices differ in size.
     """
 
     def __init__(self, objective) -> None:
         super().__init__()
         self.objective = objective
-        self.shard_weight = 1.0
 
     def __getattr__(self, name):
         try:
             return super().__getattr__(name)
         except AttributeError:
             return getattr(self._modules["objective"], name)
+
+    # The objective's own state (its random generators), so trainer states and checkpoints of a
+    # distributed run have the keys of a single-process one.
+    def state_dict(self, *args, **kwargs):
+        return self.objective.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        return self.objective.load_state_dict(state_dict, *args, **kwargs)
 
     def _global(self, loss, logs, n_local: int):
         names = list(logs)
@@ -342,9 +356,9 @@ class _RankMeanObjective(torch.nn.Module):
         )
         dist.all_reduce(local)
         n_global = local[0].item()
-        self.shard_weight = n_local * dist.get_world_size() / n_global
+        self.global_batch_size = int(n_global)
         mean = local[1:] / n_global
-        value = _ValueOf.apply(loss, mean[0].to(dtype=loss.dtype, device=loss.device))
+        value = _GlobalValue.apply(loss, mean[0].to(dtype=loss.dtype, device=loss.device), n_local / n_global)
         return value, {k: mean[i + 1].item() for i, k in enumerate(names)}
 
     def generator_loss(self, generator, discriminator, x):
@@ -357,16 +371,17 @@ class _RankMeanObjective(torch.nn.Module):
         return self._global(loss, logs, len(x))
 
 
-class _ValueOf(torch.autograd.Function):
-    """Forward: ``value``; backward: the gradient flows to ``loss`` unchanged."""
+class _GlobalValue(torch.autograd.Function):
+    """Forward: ``value`` (the global mean); backward: into ``loss``, scaled by this rank's ``share``."""
 
     @staticmethod
-    def forward(ctx, loss, value):
+    def forward(ctx, loss, value, share):
+        ctx.share = share
         return value.clone()
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None
+        return grad * ctx.share, None, None
 
 
 class _BroadcastAfter:
@@ -386,15 +401,17 @@ class DistributedGANTrainer(GANTrainer):
 
     * Batches: each rank draws the same shuffled global batch of
       ``batch_size`` and trains on its slice of it.
-    * Gradients: each network's gradients are averaged over ranks (weighted
-      by slice size) right before its optimizer step, so all ranks take the
-      same step and keep identical weights.
+    * Gradients: each rank back-propagates its share of the global batch's
+      mean loss; each network's gradients are summed over ranks right before
+      its optimizer step, so all ranks take the same step (the global
+      batch's) and keep identical weights.
     * Loss values: averaged over ranks, so the history and the
       discriminator re-initialisation decision agree; a re-initialised
       discriminator is broadcast from rank 0.
-    * BatchNorm: running statistics (per-slice in training mode, as with
-      DDP) are averaged over ranks after each epoch's training, before
-      validation.
+    * BatchNorm: training-mode statistics are computed over the global batch
+      (all slices, as ``torch.nn.SyncBatchNorm`` does on GPUs), so each step
+      computes what one process would on the whole batch, and the running
+      statistics stay identical on all ranks.
     * Validation: every rank computes the loss on the full held-out set
       (identical weights give identical values, so callbacks such as
       ``EarlyStopping`` decide alike on every rank).
@@ -407,7 +424,7 @@ class DistributedGANTrainer(GANTrainer):
         super().__init__(*args, **kwargs)
         if self.discriminator_reinit is not None and not isinstance(self.discriminator_reinit, _BroadcastAfter):
             self.discriminator_reinit = _BroadcastAfter(self.discriminator_reinit)
-        self._shuffle_rng = None
+        self._shuffle_rng, self._generators_split = None, False
 
     def initialize(self):
         if not dist.is_available() or not dist.is_initialized():
@@ -415,7 +432,7 @@ class DistributedGANTrainer(GANTrainer):
                 "DistributedGANTrainer needs an initialised torch.distributed process group: "
                 "use skgan_ad.parallel.distributed_training() under torchrun"
             )
-        self._shuffle_rng = None
+        self._shuffle_rng, self._generators_split = None, False
         return super().initialize()
 
     def initialize_criterion(self, *args, **kwargs):
@@ -428,18 +445,19 @@ class DistributedGANTrainer(GANTrainer):
         iterator = super().get_iterator(dataset, training=training)
         if not training:
             return iterator  # validation: the full held-out set on every rank
-        if self._shuffle_rng is None:
+        if not self._generators_split:
             self._shuffle_rng = self._split_generators(iterator.generator)
+            self._generators_split = True
         iterator.generator = self._shuffle_rng
         return _RankShard(iterator, *_world())
 
     def _split_generators(self, shared):
         """A shuffling generator identical on all ranks; the shared one (noise, dropout) re-seeded per rank."""
-        shuffle = torch.Generator().set_state(shared.get_state())
+        shuffle = None if shared is None else torch.Generator().set_state(shared.get_state())
         rank = dist.get_rank()
         generators = (shared, self.criterion_.noise_generator, self._dropout_generator())
         for generator in {id(g): g for g in generators if g is not None}.values():
-            seed = int(torch.randint(2**62, (1,), generator=generator))
+            seed = int(torch.randint(2**62, (1,), generator=generator, device=generator.device))
             generator.manual_seed(seed + rank)
         return shuffle
 
@@ -449,27 +467,109 @@ class DistributedGANTrainer(GANTrainer):
     def _notify_grad_computed(self, module, batch) -> None:
         grads = [p.grad for p in module.parameters() if p.grad is not None]
         if grads:
-            flat = torch.cat([g.reshape(-1) for g in grads]) * (self.criterion_.shard_weight / dist.get_world_size())
-            dist.all_reduce(flat)
+            flat = torch.cat([g.reshape(-1) for g in grads])
+            dist.all_reduce(flat)  # each rank's share of the global loss: the sum is the global gradient
             for grad, reduced in zip(grads, torch.split(flat, [g.numel() for g in grads])):
                 grad.copy_(reduced.view_as(grad))
         super()._notify_grad_computed(module, batch)
 
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+    def initialize_module(self):
+        super().initialize_module()
+        synchronise_batchnorm(self.module_, self.discriminator_)
+        return self
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
         if training:
-            average_batchnorm_statistics(self.module_, self.discriminator_)
+            # skorch records the slice's size; the epoch's losses are averages weighted by it, so record the
+            # global batch's: the history is then the one-process history, identical on every rank.
+            self.history.record_batch("train_batch_size", self.criterion_.global_batch_size)
+
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        # The trained networks leave with their own classes: they pickle, save and score as usual.
+        desynchronise_batchnorm(self.module_, self.discriminator_)
 
 
-def average_batchnorm_statistics(*modules) -> None:
-    """Average the BatchNorm running means and variances of ``modules`` over the ranks, in place."""
-    world = dist.get_world_size()
+class _SynchronisedBatchNorm:
+    """BatchNorm whose training-mode statistics are the global batch's: the slices of all ranks together.
+
+    Mixed into a BatchNorm layer's own class for the duration of training
+    (:func:`synchronise_batchnorm`), so its parameters, buffers and
+    ``state_dict`` stay as they are. ``torch.nn.SyncBatchNorm`` does the
+    same on GPUs only. Two differentiable all-reduces per call (the sums,
+    then the squared deviations from the global mean); gradients flow back
+    across ranks through them. Running statistics are updated from the
+    global statistics, so they are identical on every rank.
+    """
+
+    def forward(self, x):
+        if not self.training:
+            return super().forward(x)
+        self._check_input_dim(x)
+        dims = [0, *range(2, x.dim())]
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        values = x.float()
+        total = _SumOverRanks.apply(
+            torch.cat([values.sum(dims), values.new_tensor([values.numel() / values.shape[1]])])
+        )
+        count = total[-1]
+        mean = total[:-1] / count
+        centred = values - mean.view(shape)
+        var = _SumOverRanks.apply((centred * centred).sum(dims)) / count
+        out = centred * torch.rsqrt(var + self.eps).view(shape)
+        if self.affine:
+            out = out * self.weight.view(shape) + self.bias.view(shape)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked.add_(1)
+                factor = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                n = float(count)
+                self.running_mean.mul_(1 - factor).add_(mean.to(self.running_mean.dtype), alpha=factor)
+                unbiased = var * (n / max(n - 1.0, 1.0))
+                self.running_var.mul_(1 - factor).add_(unbiased.to(self.running_var.dtype), alpha=factor)
+        return out.to(x.dtype)
+
+
+class _SumOverRanks(torch.autograd.Function):
+    """Differentiable all-reduce: the sum over ranks forward, and the sum of the ranks' gradients backward
+    (every rank's loss depends on every rank's input through the sum)."""
+
+    @staticmethod
+    def forward(ctx, tensor):
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad):
+        total = grad.clone()
+        dist.all_reduce(total)
+        return total
+
+
+_SYNCHRONISED_CLASSES: dict = {}
+
+
+def synchronise_batchnorm(*modules) -> None:
+    """Make every BatchNorm layer of ``modules`` compute training statistics over all ranks (in place)."""
     for module in modules:
         for layer in module.modules():
-            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) and layer.track_running_stats:
-                for buffer in (layer.running_mean, layer.running_var):
-                    dist.all_reduce(buffer)
-                    buffer.div_(world)
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm) and not isinstance(
+                layer, (_SynchronisedBatchNorm, torch.nn.SyncBatchNorm)
+            ):
+                cls = type(layer)
+                if cls not in _SYNCHRONISED_CLASSES:
+                    _SYNCHRONISED_CLASSES[cls] = type(f"Synchronised{cls.__name__}", (_SynchronisedBatchNorm, cls), {})
+                layer.__class__ = _SYNCHRONISED_CLASSES[cls]
+
+
+def desynchronise_batchnorm(*modules) -> None:
+    """Undo :func:`synchronise_batchnorm`: every layer gets its own class back."""
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, _SynchronisedBatchNorm):
+                layer.__class__ = type(layer).__bases__[1]
 
 
 @contextmanager
@@ -532,8 +632,8 @@ def fit_distributed(detector, X, y=None, *, path=None, check: bool = True, backe
     X : array-like
     y : ignored
     path : str or None, default=None
-        Where rank 0 saves the fitted detector (``skgan_ad.io.save`` when
-        available, else ``joblib.dump``).
+        Where rank 0 saves the fitted detector, with :func:`skgan_ad.io.save`
+        (a ``.safetensors`` file; :func:`skgan_ad.io.load` reads it).
     check : bool, default=True
         Verify with :func:`check_ranks_agree` that every rank ended with the
         same weights, score statistics and ``offset_``.
@@ -554,15 +654,8 @@ def fit_distributed(detector, X, y=None, *, path=None, check: bool = True, backe
         if check:
             check_ranks_agree(detector)
         if path is not None and dist.get_rank() == 0:
-            _save(detector, path)
+            from .io import save
+
+            save(detector, path)
         dist.barrier()  # the file is complete before any rank goes on to read it
     return detector
-
-
-def _save(detector, path) -> None:
-    try:
-        from .io import save
-    except ImportError:  # skgan_ad.io (safetensors) is newer than this module
-        joblib.dump(detector, path)
-    else:
-        save(detector, path)
