@@ -8,9 +8,8 @@ Searches on a Dask cluster
     module adds: :func:`setup_workers` (torch threads per worker, so workers do
     not oversubscribe the cores) and :class:`ClusterMemory`, a ``memory=``
     cache on a folder all workers share that trains each network *once* even
-    when several workers ask for it at the same time (a plain
-    ``joblib.Memory`` has no lock, so concurrent candidates of one fold would
-    each train it).
+    when several workers ask for it at the same time (a plain folder has no
+    lock, so concurrent candidates of one fold would each train it).
 
 Scoring large data on Dask
     :func:`score_dask` scores a ``dask.array`` (or a Dask DataFrame) block by
@@ -29,12 +28,15 @@ Data-parallel training
 
     Why not ``DistributedDataParallel``: the generator's loss back-propagates
     through the discriminator, and the discriminator runs in both steps of a
-    batch, which DDP's per-forward gradient hooks handle badly (unused or
-    twice-reduced parameters). The trainer instead all-reduces each
-    network's gradients right before its optimizer step (the engine's
-    ``_notify_grad_computed`` hook), which is what DDP's averaging computes.
-    Nor skorch's ``AccelerateMixin``: it needs ``accelerate`` and assumes one
-    module and one optimizer.
+    batch (on real and on generated samples), which DDP's per-forward
+    gradient hooks handle badly (parameters reduced twice, or gradients of
+    the wrong step). The trainer instead all-reduces each network's
+    gradients right before its optimizer step (the engine's
+    ``_notify_grad_computed`` hook), which is what DDP computes, and
+    synchronises BatchNorm itself (``torch.nn.SyncBatchNorm`` runs on GPUs
+    only), so a step on N ranks is the one-process step on the whole batch,
+    up to round-off. Nor skorch's ``AccelerateMixin``: it needs
+    ``accelerate`` and assumes one module and one optimizer.
 
 Everything Dask is imported lazily: ``pip install "skgan_ad[distributed]"``.
 ``torch.distributed`` ships with torch.
@@ -158,9 +160,10 @@ class ClusterMemory:
     (joblib's process or thread backends on one machine) an ``fcntl`` lock
     file in ``<location>/locks``.
 
-    The training cache takes the lock through :meth:`entry_lock`;
-    :meth:`cache` offers the same for any function, in ``joblib.Memory``'s
-    protocol.
+    The detectors' training cache (``skgan_ad.io.cached_training``) is to
+    take the lock through :meth:`entry_lock`; until it does, concurrent fits
+    of one entry may each train it (same result, time lost). :meth:`cache`
+    offers the lock for any function, in ``joblib.Memory``'s protocol.
 
     Parameters
     ----------
