@@ -17,6 +17,8 @@ networks is the training engine's (:func:`skgan_ad._training.train_networks`).
 from __future__ import annotations
 
 import copy
+import functools
+import operator
 import os
 import textwrap
 from abc import ABCMeta, abstractmethod
@@ -633,12 +635,12 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             )
         return [(name, values, *self.component_stats_[name]) for name, values in raw.items()]
 
-    def _combine(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+    def _combine(self, raw: dict) -> np.ndarray:
+        """The weighted sum of the standardised parts: arrays in, an array out (tensors too, which
+        :func:`skgan_ad.export_onnx` traces)."""
         weights = self._component_weights(raw)
-        total = np.zeros(len(next(iter(raw.values()))), dtype=np.float64)
-        for name, values, mean, std in self._standardise(raw):
-            total += weights[name] * (values - mean) / std
-        return total
+        terms = [weights[name] * (values - mean) / std for name, values, mean, std in self._standardise(raw)]
+        return functools.reduce(operator.add, terms)
 
     # -- persistence -------------------------------------------------------------------
     def __getstate__(self):

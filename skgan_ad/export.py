@@ -108,12 +108,7 @@ class _ScoringGraph(nn.Module):
         detector = self.detector if z is None else _searching_to(self.detector, z.to(self.dtype))
         parts = detector._batch_components(self.generator, self.discriminator, self.to_network(rows), self.geometry)
         parts = {name: values.to(torch.float64) for name, values in parts.items()}  # as score_samples does
-        # BaseGANDetector._combine's sum, on tensors (it starts from a NumPy array, which tracing cannot follow).
-        weights = detector._component_weights(parts)
-        terms = [weights[name] * (values - mean) / std for name, values, mean, std in detector._standardise(parts)]
-        total = terms[0]
-        for term in terms[1:]:
-            total = total + term
+        total = detector._combine(parts)
         return -total, parts
 
     def forward(self, rows: torch.Tensor, z: torch.Tensor | None = None):
