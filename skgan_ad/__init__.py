@@ -1,5 +1,6 @@
 """GAN-based anomaly detection as scikit-learn estimators."""
 
+from ._validation import AmbiguousLayoutWarning
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from .patches import PatchDetector
@@ -19,6 +20,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "AmbiguousLayoutWarning",
     "AnoGANDetector",
     "BaseGANDetector",
     "DenseSkipAttentionDetector",

@@ -29,7 +29,7 @@ from functools import partial
 import torch
 from sklearn.base import clone
 from skorch import NeuralNet
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import Callback, ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator, to_device
@@ -208,6 +208,13 @@ def _trainer_callbacks(callbacks, verbose) -> list:
     # Deep copies: skorch initialises and mutates callbacks, and the detector's
     # parameter must stay as the user gave it (scikit-learn's clone contract).
     callbacks = copy.deepcopy(list(callbacks or []))
+    for entry in callbacks:
+        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
+        if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
+            raise ValueError(
+                "callbacks must hold skorch callbacks (instances or classes) or (name, callback) pairs, "
+                f"got {entry!r}"
+            )
     if verbose and verbose > 1:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks

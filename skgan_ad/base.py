@@ -536,7 +536,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         """
         check_is_fitted(self)
         if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 0:
-            row_bytes = 8 * int(np.prod(X.shape[1:]))
+            row_bytes = 8 * max(1, int(np.prod(X.shape[1:])))
             step = max(self.batch_size, self._CHUNK_BYTES // row_bytes // self.batch_size * self.batch_size)
             if len(X) > step:
                 _, layout = self._validate(X[:1])

@@ -261,6 +261,7 @@ def test_clone_and_params_round_trip(fitted):
         "contamination",
         "validation_fraction",
         "image_shape",
+        "image_layout",
         "random_state",
     }
     twin = clone(fitted)

@@ -542,23 +542,12 @@ def test_default_run_generates_at_least_1000_examples():
     assert len(DEFAULT_EXAMPLES) == 8 and sum(DEFAULT_EXAMPLES.values()) >= 1000
 
 
-# Failures the properties found outside the input checks, each as its own test until fixed. strict: when
-# the fix lands, the XPASS fails the run, and the case goes back into the property above.
-@pytest.mark.xfail(
-    strict=True,
-    raises=ZeroDivisionError,
-    reason="BaseGANDetector._input_chunks divides by the bytes of a row, 0 for X of shape (n, 0), before validation",
-)
+# Failures the properties found outside the input checks (fixed since), kept as their own regression tests.
 def test_zero_feature_input_at_scoring_time():
     with pytest.raises(ValueError, match="X"):
         _fitted(SkipGANomalyDetector).score_samples(np.zeros((2, 0)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="callbacks entries are not checked: skorch calls set_params on them deep in fit",
-)
 @pytest.mark.parametrize("callbacks", [[5], [("name", 5)]])
 def test_callbacks_that_are_not_callbacks(callbacks):
     est = _estimator(SkipGANomalyDetector, callbacks=callbacks)
