@@ -376,6 +376,8 @@ def test_dask_search_benchmark_on_worker_processes(tmp_path, capsys, torch_threa
 
     argv = ["--epochs", "1", "--width", "4", "--max-train", "100", "--workers", "2"]
     payload, printed = run_and_show("dask_search", argv, tmp_path, capsys)
-    assert payload["max_fold_score_difference"] == 0.0 and payload["speedup"] > 0
+    assert payload["speedup"] > 0
     assert [r["torch_threads"] for r in payload["sequential"]] == sorted({os.cpu_count(), 1}, reverse=True)
+    # One torch thread, as on each worker: the very same fold scores.
+    assert payload["sequential"][-1]["max_fold_score_difference"] == 0.0
     assert "| Dask LocalCluster, 2 workers |" in printed
