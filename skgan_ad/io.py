@@ -630,8 +630,18 @@ def cached_training(memory, train, args: tuple, verbose) -> dict:
     location = _cache_location(memory)
     if location is None:
         return train(*args, verbose)
-    spec, train_rows, _, image_shape, _, _ = args
     key = _cache_key(args)
+    # A memory that locks entries (skgan_ad.parallel.ClusterMemory) makes concurrent fits of one key (the
+    # score-only candidates of one fold on several Dask workers) train once: the others wait, then read it.
+    lock = getattr(memory, "entry_lock", None)
+    if lock is None:
+        return _cached_training(location, key, train, args, verbose)
+    with lock(key):
+        return _cached_training(location, key, train, args, verbose)
+
+
+def _cached_training(location, key: str, train, args: tuple, verbose) -> dict:
+    spec, train_rows, _, image_shape, _, _ = args
     folder = Path(location) / _CACHE_FORMAT
     entry = folder / key
     if entry.is_dir():

@@ -160,10 +160,9 @@ class ClusterMemory:
     (joblib's process or thread backends on one machine) an ``fcntl`` lock
     file in ``<location>/locks``.
 
-    The detectors' training cache (``skgan_ad.io.cached_training``) is to
-    take the lock through :meth:`entry_lock`; until it does, concurrent fits
-    of one entry may each train it (same result, time lost). :meth:`cache`
-    offers the lock for any function, in ``joblib.Memory``'s protocol.
+    The detectors' training cache (``skgan_ad.io.cached_training``) takes
+    the lock through :meth:`entry_lock`. :meth:`cache` offers the lock for
+    any function, in ``joblib.Memory``'s protocol.
 
     Parameters
     ----------

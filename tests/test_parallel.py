@@ -1,6 +1,5 @@
 """skgan_ad.parallel: scoring Dask arrays, searches on a Dask cluster, data-parallel training with torchrun."""
 
-import inspect
 import json
 import os
 import runpy
@@ -162,15 +161,6 @@ def test_grid_search_on_dask_equals_the_sequential_search(rng, tmp_path):
     assert len(_cache_entries(tmp_path)) == 2  # one trained network pair per fold, shared by the 5 candidates
 
 
-def _cache_takes_entry_locks() -> bool:
-    from skgan_ad import io
-
-    return "entry_lock" in inspect.getsource(io.cached_training)
-
-
-@pytest.mark.skipif(
-    not _cache_takes_entry_locks(), reason="skgan_ad.io.cached_training does not take ClusterMemory.entry_lock yet"
-)
 def test_score_only_candidates_train_each_network_once_on_dask(rng, tmp_path):
     X, y = _blobs(rng)
     TRAININGS.clear()
