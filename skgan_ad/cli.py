@@ -423,8 +423,8 @@ def _model_grey(detector) -> bool | None:
 def _score_samples(detector, X, *, quiet: bool, p_values: bool = False):
     """``detector.score_samples(X)`` in chunks behind a progress bar (scores do not depend on the chunks).
 
-    With ``p_values``, also the conformal p-values of :func:`skgan_ad.metrics.conformal_p_values`,
-    returned as ``(scores, p_values)``; that function scores each chunk again, which doubles the cost.
+    With ``p_values``, also the conformal p-values of :func:`skgan_ad.metrics.conformal_p_values`
+    (from the same scores), returned as ``(scores, p_values)``.
     """
     from tqdm.auto import tqdm
 
@@ -436,7 +436,7 @@ def _score_samples(detector, X, *, quiet: bool, p_values: bool = False):
     def score(part):
         scores.append(np.asarray(detector.score_samples(part), dtype=np.float64))
         if p_values:
-            p.append(conformal_p_values(detector, part))
+            p.append(conformal_p_values(detector, scores=scores[-1]))
 
     # The first chunk before the bar: input the model refuses (shape, features) fails alone on stderr.
     score(X[:chunk])

@@ -152,7 +152,7 @@ anomaly_auc_scorer = make_anomaly_scorer("roc_auc")
 anomaly_average_precision_scorer = make_anomaly_scorer("average_precision")
 
 
-def conformal_p_values(detector, X) -> np.ndarray:
+def conformal_p_values(detector, X=None, *, scores=None) -> np.ndarray:
     """Conformal p-values of ``X`` against the held-out normal scores seen at fit.
 
     ``p(x) = (1 + #{c in calibration_scores_ : c <= score_samples(x)}) / (1 + n_calibration)``:
@@ -176,8 +176,11 @@ def conformal_p_values(detector, X) -> np.ndarray:
     detector : fitted detector or Pipeline ending in one
         Anything with ``score_samples`` whose (final) estimator has
         ``calibration_scores_``, the ``score_samples`` of its held-out normals.
-    X : array-like
+    X : array-like, optional
         Samples to test, in any layout the detector accepts.
+    scores : array-like of shape (n_samples,), optional
+        ``detector.score_samples`` of the samples, when already computed
+        (give either ``X`` or ``scores``): nothing is scored again.
 
     Returns
     -------
@@ -217,7 +220,11 @@ def conformal_p_values(detector, X) -> np.ndarray:
             stacklevel=2,
         )
     calibration = np.sort(np.asarray(calibration, dtype=np.float64))
-    scores = np.asarray(detector.score_samples(X), dtype=np.float64)
+    if (X is None) == (scores is None):
+        raise ValueError("give either X (samples to score) or scores (their score_samples), not both or neither")
+    scores = np.asarray(detector.score_samples(X) if scores is None else scores, dtype=np.float64)
+    if scores.ndim != 1 or not np.isfinite(scores).all():
+        raise ValueError(f"scores must be a 1-D array of finite score_samples values, got shape {scores.shape}")
     # side="right" counts calibration scores <= score: ties count as "at least as anomalous".
     n_as_anomalous = np.searchsorted(calibration, scores, side="right")
     return (1.0 + n_as_anomalous) / (1.0 + len(calibration))

@@ -106,6 +106,13 @@ def test_conformal_p_values_formula_and_range(easy):
     # More anomalous -> smaller p-value.
     order = np.argsort(det.anomaly_score(X))
     assert np.all(np.diff(p[order]) <= 0)
+    # Scores computed already give the same p-values without scoring again.
+    np.testing.assert_array_equal(conformal_p_values(det, scores=scores), p)
+    for bad in (dict(), dict(X=X, scores=scores)):
+        with pytest.raises(ValueError, match="either X"):
+            conformal_p_values(det, **bad)
+    with pytest.raises(ValueError, match="1-D array of finite"):
+        conformal_p_values(det, scores=np.array([np.nan]))
 
 
 def test_conformal_p_values_need_calibration_scores(easy):
