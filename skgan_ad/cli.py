@@ -49,7 +49,6 @@ DETECTORS = {
 }
 
 # Pillow modes with one colour band: such images train a one-channel detector unless --color says otherwise.
-_GREY_MODES = {"1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L"}
 
 
 class CLIError(Exception):
@@ -119,7 +118,7 @@ def read_data(
 
 
 def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: str) -> Data:
-    from .datasets import IMAGE_EXTENSIONS, _check_size, _list_images, _read_images, _subfolders
+    from .datasets import IMAGE_EXTENSIONS, class_folders, list_images, read_images
 
     source = f"image folder {root}"
     folder, train_part = root, False
@@ -127,31 +126,19 @@ def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: s
         train_part = part == "train"
         folder, normal_class = (root / "train" / "good", None) if train_part else (root / "test", "good")
         source = f"image folder {folder}"
-    files = _list_images(folder, IMAGE_EXTENSIONS)
+    files = list_images(folder)
     # Flat folders carry no labels, but for train/good: normal by definition.
     y = np.zeros(len(files), dtype=int) if train_part else None
     if not files:
-        classes = [(sub.name, _list_images(sub, IMAGE_EXTENSIONS)) for sub in _subfolders(folder)]
+        classes = [(sub.name, list_images(sub)) for sub in class_folders(folder)]
         files = [f for _, found in classes for f in found]
         names = np.array([name for name, found in classes for _ in found], dtype=str)
         # Class folders without the normal one (e.g. digits 0..9) carry no anomaly labels.
         y = (names != normal_class).astype(int) if normal_class in names else None
     if not files:
         raise CLIError(f"{source} holds no images ({', '.join(IMAGE_EXTENSIONS)}) directly or in sub-folders")
-    if grey is None:
-        grey = _is_grey(files[0])
-    X = _read_images(files, grey, _check_size(size))
+    X = read_images(files, grey=grey, size=size)
     return Data(X, [f.relative_to(root).as_posix() for f in files], "path", y, source)
-
-
-def _is_grey(path: Path) -> bool:
-    from .datasets import _import_pil
-
-    try:
-        with _import_pil().open(path) as img:
-            return img.mode in _GREY_MODES
-    except OSError:
-        return False  # reading all images next reports the broken file, with its name
 
 
 def _read_npy(path: Path) -> Data:

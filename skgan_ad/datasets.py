@@ -341,25 +341,39 @@ def _check_size(size: int | Sequence[int] | None) -> tuple[int, int] | None:
     return h, w
 
 
-def _list_images(folder: Path, extensions: Sequence[str]) -> list[Path]:
+def list_images(folder: str | os.PathLike, extensions: Sequence[str] = IMAGE_EXTENSIONS) -> list[Path]:
     """Image files directly in ``folder``, sorted by name so that the order is the same everywhere."""
     exts = tuple(e.lower() for e in extensions)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in exts)
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in exts)
 
 
-def _subfolders(folder: Path) -> list[Path]:
-    # Hidden folders (.ipynb_checkpoints, .git ...) are never classes.
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+def class_folders(folder: str | os.PathLike) -> list[Path]:
+    """Sub-folders of ``folder``, sorted; hidden ones (.ipynb_checkpoints, .git ...) are never classes."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _read_images(files: Sequence[Path], grey: bool, size: tuple[int, int] | None) -> np.ndarray:
-    """Decode ``files`` into one uint8 array; every image must end up the same size."""
+# Pillow modes of one-band (grey) images.
+_GREY_MODES = {"1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L"}
+
+
+def read_images(
+    files: Sequence[str | os.PathLike], *, grey: bool | None = False, size: int | tuple[int, int] | None = None
+) -> np.ndarray:
+    """Decode image ``files`` into one uint8 array, (n, H, W) grey or (n, H, W, 3) RGB.
+
+    ``grey=None`` follows the first file: grey if it is a one-band image.
+    Every image must end up the same size: pass ``size`` (an int or (H, W)) to
+    resize them. A file that cannot be decoded raises a ``ValueError`` naming it.
+    """
+    size = _check_size(size)
     Image = _import_pil()
     resample = getattr(Image, "Resampling", Image).BILINEAR  # Pillow < 9.1 has no Image.Resampling
     images = []
     for path in files:
         try:
             with Image.open(path) as img:
+                if grey is None:
+                    grey = img.mode in _GREY_MODES
                 img = img.convert("L" if grey else "RGB")  # convert() decodes, so a broken file fails here
                 if size is not None:
                     img = img.resize((size[1], size[0]), resample)  # Pillow sizes are (W, H)
@@ -423,17 +437,17 @@ def load_image_folder(
     if not root.is_dir():
         raise FileNotFoundError(f"image folder {root} does not exist or is not a folder")
     size = _check_size(size)
-    classes = _subfolders(root)
+    classes = class_folders(root)
     if not classes:
         raise ValueError(f"{root} has no class sub-folders (expected root/<class>/*{extensions[0]})")
     files, labels = [], []
     for folder in classes:
-        found = _list_images(folder, extensions)
+        found = list_images(folder, extensions)
         if not found:
             raise ValueError(f"class folder {folder} holds no images with extensions {tuple(extensions)}")
         files += found
         labels += [folder.name] * len(found)
-    return _read_images(files, grey, size), np.array(labels, dtype=str), [c.name for c in classes]
+    return read_images(files, grey=grey, size=size), np.array(labels, dtype=str), [c.name for c in classes]
 
 
 def load_industrial_folder(
@@ -478,12 +492,12 @@ def load_industrial_folder(
         if not needed.is_dir():
             raise FileNotFoundError(f"{needed} not found: expected root/train/good/* and root/test/<good|defect>/*")
     size = _check_size(size)
-    train_files = _list_images(train_good, IMAGE_EXTENSIONS)
+    train_files = list_images(train_good, IMAGE_EXTENSIONS)
     if not train_files:
         raise ValueError(f"{train_good} holds no images")
     test_files, defect_types = [], []
-    for folder in _subfolders(test_dir):
-        found = _list_images(folder, IMAGE_EXTENSIONS)
+    for folder in class_folders(test_dir):
+        found = list_images(folder, IMAGE_EXTENSIONS)
         if not found:
             raise ValueError(f"test folder {folder} holds no images")
         test_files += found
@@ -491,7 +505,7 @@ def load_industrial_folder(
     if not test_files:
         raise ValueError(f"{test_dir} has no sub-folders of images (expected test/good and test/<defect>)")
     # One read over both parts, so that train and test are checked against the same size.
-    images = _read_images(train_files + test_files, grey, size)
+    images = read_images(train_files + test_files, grey=grey, size=size)
     defect_types = np.array(defect_types, dtype=str)
     y_test = (defect_types != "good").astype(int)
     split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test)

@@ -384,3 +384,15 @@ def test_digits_leave_one_out_is_unchanged():
     # 1,797 digits, 181 of them 4s; the other 1,616 split 80/20 by train_test_split.
     assert split.X_train.shape == (1292, 8, 8) and split.X_test.shape == (324 + 181, 8, 8)
     assert split.y_test.sum() == 181 and split.y_test[:324].sum() == 0
+
+
+def test_read_images_follows_the_first_files_mode(tmp_path, rng):
+    from skgan_ad.datasets import list_images, read_images
+
+    grey = [save_image(tmp_path / "grey" / f"{i}.png", rng.randint(0, 256, size=(4, 5))) for i in range(2)]
+    rgb = [save_image(tmp_path / "rgb" / f"{i}.png", rng.randint(0, 256, size=(4, 5, 3))) for i in range(2)]
+    assert list_images(tmp_path / "grey") == grey
+    assert read_images(grey, grey=None).shape == (2, 4, 5)
+    assert read_images(rgb, grey=None).shape == (2, 4, 5, 3)
+    assert read_images(grey, grey=False).shape == (2, 4, 5, 3)
+    assert read_images(rgb, grey=True, size=3).shape == (2, 3, 3)
