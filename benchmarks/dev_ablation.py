@@ -3,12 +3,18 @@
     python -m benchmarks.dev_ablation --threads 2                       # MNIST one-class, classes 0 2 5
     python -m benchmarks.dev_ablation --classes 0 1 2 3 4 5 6 7 8 9 --seeds 0 1 2
     python -m benchmarks.dev_ablation --protocol leave-one-class-out --variants "GANomaly (default)"
+    python -m benchmarks.dev_ablation --dataset mnist8 --protocol leave-one-class-out --width 64 --classes 1 3 5 7 9
+
+``--dataset mnist8`` is the development set of the 8x8 digits task: MNIST
+training images made 8x8 like the UCI digits (``skgan_ad.datasets.to_optdigits``,
+then / 16 like ``load_digits_images``), with the digits split's sizes by
+default (1,294 normals to fit, 324 normal and 180 anomalous validation images).
 
 Only *training* images are used (``skgan_ad.datasets.development_split``):
 for each class and seed, 2,000 normal training images to fit, 500 disjoint
 normal training images and 500 training images of the other classes to
-validate (``random_state = 1000 + seed``). No test split is read: this is
-where defaults are chosen; the test protocols (``benchmarks.detection``,
+validate (mnist8: the digits' sizes above; ``random_state = 1000 + seed``). No test split is
+read: this is where defaults are chosen; the test protocols (``benchmarks.detection``,
 ``examples/digits_demo.py``) are run once afterwards.
 
 Every variant is a detector with some parameters; variants that differ only
@@ -24,12 +30,23 @@ from __future__ import annotations
 import tempfile
 
 import numpy as np
+from joblib import Memory
 from sklearn.metrics import roc_auc_score
 
-from skgan_ad import GANomalyDetector, SkipGANomalyDetector
-from skgan_ad.datasets import development_split
+from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
+from skgan_ad.datasets import development_split, to_optdigits
 
-from ._harness import BASELINES, fit_score, load_dataset, make_parser, parse_args, parse_params, run_benchmark, timed
+from ._harness import (
+    BASELINES,
+    fit_score,
+    load_dataset,
+    make_parser,
+    parse_args,
+    parse_params,
+    read_results,
+    run_benchmark,
+    timed,
+)
 
 # name -> (detector class, parameters beyond the shared width); ``paper`` builds the paper's detector.
 VARIANTS = {
@@ -41,14 +58,69 @@ VARIANTS = {
     "innermost skip kept": (SkipGANomalyDetector, dict(n_skips=1)),
     "GANomaly (default)": (GANomalyDetector, {}),
     "GANomaly + residual (lambda 0.5)": (GANomalyDetector, dict(lambda_score=0.5, residual_sigma=1.0)),
+    # Leads of issue #13 (the 8x8 digits task), run on --dataset mnist8 with --width 64 (the detectors' defaults).
+    "SkipGANomaly min_steps 1000": (SkipGANomalyDetector, dict(min_steps=1000)),
+    "SkipGANomaly min_steps 3000": (SkipGANomalyDetector, dict(min_steps=3000)),
+    "SkipGANomaly batch 16": (SkipGANomalyDetector, dict(batch_size=16)),
+    "SkipGANomaly lr 1e-3": (SkipGANomalyDetector, dict(lr=1e-3)),
+    "SkipGANomaly width 32": (SkipGANomalyDetector, dict(ngf=32, ndf=32)),
+    "SkipGANomaly width 16": (SkipGANomalyDetector, dict(ngf=16, ndf=16)),
+    "SkipGANomaly 8 epochs": (SkipGANomalyDetector, dict(n_epochs=8)),
+    "SkipGANomaly 4 epochs": (SkipGANomalyDetector, dict(n_epochs=4)),
+    "SkipGANomaly width 32, lambda 0.5": (SkipGANomalyDetector, dict(ngf=32, ndf=32, lambda_score=0.5)),
+    "SkipGANomaly lambda 1": (SkipGANomalyDetector, dict(lambda_score=1.0)),
+    "SkipGANomaly lambda 0.5": (SkipGANomalyDetector, dict(lambda_score=0.5)),
+    "SkipGANomaly unnormalised": (SkipGANomalyDetector, dict(residual_norm="none")),
+    "SkipGANomaly unsmoothed": (SkipGANomalyDetector, dict(residual_sigma=0.0)),
+    "SkipGANomaly min_steps 1000, lambda 1": (SkipGANomalyDetector, dict(min_steps=1000, lambda_score=1.0)),
+    "GANomaly min_steps 1000": (GANomalyDetector, dict(min_steps=1000)),
+    "GANomaly min_steps 3000": (GANomalyDetector, dict(min_steps=3000)),
+    "GANomaly batch 16": (GANomalyDetector, dict(batch_size=16)),
+    "GANomaly lr 1e-3": (GANomalyDetector, dict(lr=1e-3)),
+    "GANomaly width 32": (GANomalyDetector, dict(ngf=32, ndf=32)),
+    "GANomaly width 16": (GANomalyDetector, dict(ngf=16, ndf=16)),
+    "GANomaly 8 epochs": (GANomalyDetector, dict(n_epochs=8)),
+    "GANomaly 4 epochs": (GANomalyDetector, dict(n_epochs=4)),
+    "GANomaly nz 16": (GANomalyDetector, dict(nz=16)),
+    "GANomaly + pixel residual (lambda 0.5)": (
+        GANomalyDetector,
+        dict(lambda_score=0.5, residual_sigma=1.0, residual_norm="pixel"),
+    ),
+    "GANomaly min_steps 1000 + residual (lambda 0.5)": (
+        GANomalyDetector,
+        dict(min_steps=1000, lambda_score=0.5, residual_sigma=1.0),
+    ),
+    "DenseSkipAttention (default)": (DenseSkipAttentionDetector, {}),
+    "DenseSkipAttention min_steps 3000": (DenseSkipAttentionDetector, dict(min_steps=3000)),
+    "DenseSkipAttention 8 epochs": (DenseSkipAttentionDetector, dict(n_epochs=8)),
+    "DenseSkipAttention lambda 1": (DenseSkipAttentionDetector, dict(lambda_score=1.0)),
+    "DenseSkipAttention pixel-normalised, smoothed": (
+        DenseSkipAttentionDetector,
+        dict(residual_norm="pixel", residual_sigma=1.0),
+    ),
+    "AnoGAN (default)": (AnoGANDetector, {}),
+    "AnoGAN min_steps 3000": (AnoGANDetector, dict(min_steps=3000)),
+    "AnoGAN lambda 1": (AnoGANDetector, dict(lambda_score=1.0)),
+    "AnoGAN n_max 300": (AnoGANDetector, dict(n_max=300)),
+    "AnoGAN 8 epochs": (AnoGANDetector, dict(n_epochs=8)),
+    "EGBAD (default)": (EGBADDetector, {}),
+    "EGBAD min_steps 3000": (EGBADDetector, dict(min_steps=3000)),
+    "EGBAD lambda 1": (EGBADDetector, dict(lambda_score=1.0)),
+    "EGBAD cross-entropy term": (EGBADDetector, dict(disc_term="ce")),
+    "EGBAD 8 epochs": (EGBADDetector, dict(n_epochs=8)),
+    "EGBAD lambda 0": (EGBADDetector, dict(lambda_score=0.0)),
 }
 
+# --n-fit / --n-val / --n-anomalies when not given; mnist8 mirrors digits_leave_one_out (about 1,294 / 324 / 180).
+SPLIT_SIZES = {"mnist8": (1294, 324, 180)}
 
-def run_split(split, seed: int, variants, extra: dict, cache: str) -> dict:
+
+def run_split(split, seed: int, variants, width: int, extra: dict, cache: str) -> dict:
     out = {}
     for name in variants:
         make, params = VARIANTS[name]
-        det = make(**{**params, **extra}, random_state=seed, memory=cache)
+        # --width < the variant's own parameters < --params.
+        det = make(**{"ngf": width, "ndf": width, **params, **extra}, random_state=seed, memory=cache)
         _, fit_s = timed(lambda det=det: det.fit(split.X_train))
         parts = det.score_components(split.X_test)
         out[name] = dict(
@@ -57,8 +129,9 @@ def run_split(split, seed: int, variants, extra: dict, cache: str) -> dict:
             fit_s=fit_s,
             n_iter=det.n_iter_,
         )
-    flat_train = split.X_train.reshape(len(split.X_train), -1).astype(np.float32) / 255.0
-    flat_test = split.X_test.reshape(len(split.X_test), -1).astype(np.float32) / 255.0
+    scale = 255.0 if split.X_train.dtype.kind in "ui" else 1.0  # mnist8 is float in [0, 1] already
+    flat_train = split.X_train.reshape(len(split.X_train), -1).astype(np.float32) / scale
+    flat_test = split.X_test.reshape(len(split.X_test), -1).astype(np.float32) / scale
     for name, (make, score) in BASELINES.items():
         scores, _, _ = fit_score(lambda make=make: make(seed), score, flat_train, flat_test)
         out[name] = dict(auc=float(roc_auc_score(split.y_test, scores)))
@@ -66,20 +139,27 @@ def run_split(split, seed: int, variants, extra: dict, cache: str) -> dict:
 
 
 def run(args) -> dict:
-    X, y, _, _, classes = load_dataset(args.dataset, args.data_root, args.cache, test=False)
-    extra = dict(ngf=args.width, ndf=args.width, **parse_params(args.params))
-    sizes = dict(n_fit=args.n_fit, n_val=args.n_val, n_anomalies=args.n_anomalies)
+    source = "mnist" if args.dataset == "mnist8" else args.dataset
+    X, y, _, _, classes = load_dataset(source, args.data_root, args.cache, test=False)
+    if args.dataset == "mnist8":
+        # / 16: the scale of load_digits_images, which the digits task feeds the detectors. Cached (joblib
+        # hashes the function's code and the images), as the conversion takes half a minute.
+        X = Memory(args.cache, verbose=0).cache(to_optdigits)(X) / 16.0
+    extra = parse_params(args.params)
+    n_fit, n_val, n_anomalies = SPLIT_SIZES.get(args.dataset, (2000, 500, 500))
+    sizes = dict(n_fit=args.n_fit or n_fit, n_val=args.n_val or n_val, n_anomalies=args.n_anomalies or n_anomalies)
     records = []
     with tempfile.TemporaryDirectory() as cache:
         for seed in args.seeds:
             for cls in args.classes:
                 label = classes[cls]
                 split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
-                results = run_split(split, seed, args.variants, extra, cache)
+                results = run_split(split, seed, args.variants, args.width, extra, cache)
                 records.append({"class": label, "seed": seed, "results": results})
                 aucs = ", ".join(f"{k} {v['auc']:.3f}" for k, v in results.items())
                 print(f"class {label} seed {seed}: {aucs}", flush=True)
-    return dict(dataset=args.dataset, protocol=args.protocol, params=extra, split=sizes, records=records)
+    params = dict(ngf=args.width, ndf=args.width, **extra)
+    return dict(dataset=args.dataset, protocol=args.protocol, params=params, split=sizes, records=records)
 
 
 def render(payload: dict) -> str:
@@ -103,18 +183,67 @@ def render(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def summary(paths, classes=None, reference=None) -> str:
+    """Variant -> mean AUC over the held-out classes, mean ± std over seeds, pooling the records of ``paths``.
+
+    For runs split into one file per class or seed (``--tag``). A variant's row uses the (class, seed) pairs it
+    ran on; the class count says how many classes its mean is over, so rows over different classes stand out.
+    ``classes`` (labels) keeps only those classes. With ``reference`` (a variant), a paired column: the mean over
+    seeds of (variant - reference) on the (class, seed) pairs both ran on, ± its std over seeds, which is
+    the seed noise that matters when comparing two variants on the same splits.
+    """
+    records = [r for path in paths for r in read_results(path)["records"]]
+    records = [r for r in records if classes is None or r["class"] in classes]
+    methods = list(dict.fromkeys(m for r in records for m in r["results"]))
+    table = {}  # method -> seed -> class -> AUC
+    for r in records:
+        for m, result in r["results"].items():
+            table.setdefault(m, {}).setdefault(r["seed"], {})[r["class"]] = result["auc"]
+
+    def over_seeds(by_seed):
+        # Over seeds, only the classes every seed has, so that seed-to-seed spread is not a change of classes.
+        common = sorted(set.intersection(*(set(v) for v in by_seed.values())))
+        means = [np.mean([v[c] for c in common]) for v in by_seed.values()]
+        return np.mean(means), (f"{np.std(means):.3f}" if len(means) > 1 else "-"), len(means), common
+
+    head = "| variant | mean AUC | ± std over seeds | seeds | classes |"
+    if reference:
+        head += f" Δ vs {reference} (paired, ± std over seeds) |"
+    lines = [head, "|---" * head.count(" |") + "|"]
+    for m in methods:
+        mean, spread, n_seeds, common = over_seeds(table[m])
+        line = f"| {m} | {mean:.3f} | {spread} | {n_seeds} | {' '.join(common)} |"
+        if reference:
+            ref = table[reference]
+            diff = {
+                s: {c: v - ref[s][c] for c, v in by_class.items() if c in ref.get(s, {})}
+                for s, by_class in table[m].items()
+                if s in ref
+            }
+            d_mean, d_spread, *_ = over_seeds(diff)
+            line += f" {d_mean:+.3f} ± {d_spread} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = make_parser(__doc__, data=True, device="cpu")
-    parser.add_argument("--dataset", choices=("mnist", "cifar10"), default="mnist")
+    parser.add_argument("--dataset", choices=("mnist", "mnist8", "cifar10"), default="mnist")
     parser.add_argument("--protocol", choices=("one-class", "leave-one-class-out"), default="one-class")
     parser.add_argument("--classes", type=int, nargs="+", default=[0, 2, 5], help="class indices")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--width", type=int, default=32, help="ngf = ndf of every detector (default 32)")
     parser.add_argument("--params", nargs="*", help="KEY=VALUE detector parameters for every variant")
-    parser.add_argument("--n-fit", type=int, default=2000, help="normal training images to fit on")
-    parser.add_argument("--n-val", type=int, default=500, help="normal validation images")
-    parser.add_argument("--n-anomalies", type=int, default=500, help="anomalous validation images")
+    parser.add_argument("--n-fit", type=int, help="normal training images to fit on (default 2000; mnist8 1294)")
+    parser.add_argument("--n-val", type=int, help="normal validation images (default 500; mnist8 324)")
+    parser.add_argument("--n-anomalies", type=int, help="anomalous validation images (default 500; mnist8 180)")
+    parser.add_argument("--summary", nargs="+", metavar="JSON", help="print the summary of results files; runs nothing")
+    parser.add_argument("--summary-classes", nargs="+", metavar="LABEL", help="only these classes in --summary")
+    parser.add_argument("--summary-reference", metavar="VARIANT", help="--summary adds differences to this variant")
     args = parse_args(parser, argv)
+    if args.summary:
+        print(summary(args.summary, args.summary_classes, args.summary_reference))
+        return None
     stem = f"dev_ablation_{args.dataset}_{args.protocol}"
     return run_benchmark(args, "benchmarks.dev_ablation", stem, run, render)
 
