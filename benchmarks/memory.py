@@ -140,14 +140,15 @@ def run(args) -> dict:
 
 def render(payload: dict) -> str:
     lines = [
-        f"{'data':<28} {'method':<24} {'call':<14} {'rows':>9} {'peak MiB':>9} {'output MiB':>10} {'rows/s':>10}",
+        "| data | method | call | rows | peak MiB | output MiB | rows/s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in payload["records"]:
         lines.append(
-            f"{r['data']:<28} {r['method']:<24} {r['call']:<14} {r['n']:>9,} {r['peak_mib']:>9.1f} "
-            f"{r['output_mib']:>10.1f} {r['n'] / r['seconds']:>10,.0f}"
+            f"| {r['data']} | {r['method']} | {r['call']} | {r['n']:,} | {r['peak_mib']:.1f} | "
+            f"{r['output_mib']:.1f} | {r['n'] / r['seconds']:,.0f} |"
         )
-    lines.append("peak MiB: anonymous memory above the level before the call (outputs included).")
+    lines.append("\npeak MiB: anonymous memory above the level before the call (outputs included).")
     return "\n".join(lines)
 
 
