@@ -40,9 +40,9 @@ from ._outlier import (
     threshold_at,
 )
 from ._preprocessing import Geometry
+from ._training import TrainingDivergedError, fit_networks, resolve_device
 from ._training import _train_networks as train_networks
 from ._training import _training_spec as training_spec
-from ._training import fit_networks, resolve_device
 from ._validation import (
     CONTAMINATION,
     FRACTION,
@@ -378,6 +378,15 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         if self.residual_norm == "pixel":
             self.residual_scale_ = self._pixel_scale(reference_rows)
         raw = self._raw_components(reference_rows)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Weights can stay finite yet grow so large (a huge lr) that the score parts overflow.
+            broken = sorted(name for name, v in raw.items() if not (np.isfinite(v).all() and np.isfinite(v.std())))
+        if broken:
+            raise TrainingDivergedError(
+                f"training produced networks whose score part(s) {broken} are not finite on held-out normal "
+                f"samples (the weights grew too large); lower lr (it was {self.lr:g}) or check the data for "
+                "extreme values"
+            )
         self.component_stats_ = {
             name: (float(values.mean()), float(values.std()) if values.std() > 0 else 1.0)
             for name, values in raw.items()

@@ -169,6 +169,15 @@ def test_hopeless_divergence_raises_a_clear_error_and_leaves_no_fit(rows):
     assert isinstance(TrainingDivergedError("x"), ValueError)
 
 
+def test_finite_but_exploded_weights_are_not_a_fitted_model():
+    # One Adam step at lr 1e30 leaves finite weights of size 1e30: the losses stay finite, the scores overflow.
+    X = np.random.default_rng(0).normal(size=(50, 4)) * 1e30
+    detector = GANomalyDetector(n_epochs=1, hidden_dims=(8,), lr=1e30, random_state=0)
+    with pytest.raises(TrainingDivergedError, match=r"score part\(s\) \['latent'\] are not finite.*lower lr"):
+        detector.fit(X)
+    assert not hasattr(detector, "offset_")
+
+
 # -- determinism across threads and batches ---------------------------------------------
 def test_same_seed_fits_in_threads_agree(rows):
     # EGBAD's dropout used PyTorch's global random state, which threads share.
