@@ -153,6 +153,7 @@ def _script_of(results_file: str) -> str:
         ("contamination_", "contamination"),
         ("speed_", "speed"),
         ("dev_ablation_", "dev_ablation"),
+        ("dask_search_", "dask_search"),
         ("mnist_", "detection"),
         ("cifar10_", "detection"),
     ]:
