@@ -212,8 +212,7 @@ def _trainer_callbacks(callbacks, verbose) -> list:
         callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
             raise ValueError(
-                "callbacks must hold skorch callbacks (instances or classes) or (name, callback) pairs, "
-                f"got {entry!r}"
+                f"callbacks must hold skorch callbacks (instances or classes) or (name, callback) pairs, got {entry!r}"
             )
     if verbose and verbose > 1:
         callbacks.append(("progress_bar", ProgressBar()))
