@@ -237,6 +237,13 @@ def _score_block(block, detector, method: str):
     return np.asarray(getattr(detector, method)(block), dtype=SCORE_METHODS[method])
 
 
+def _score_frame_block(frame, detector, method: str):
+    import pandas as pd  # a Dask DataFrame's partitions are pandas DataFrames
+
+    # A Series on the partition's index, as the ``meta`` of ``map_partitions`` promises.
+    return pd.Series(_score_block(frame, detector, method), index=frame.index, name=method)
+
+
 def score_dask(detector, X, method: str = "score_samples"):
     """Score a Dask array (or DataFrame) block by block on the workers; returns a lazy result.
 
@@ -279,7 +286,7 @@ def score_dask(detector, X, method: str = "score_samples"):
     model = dask.delayed(detector, pure=True)
     dtype = SCORE_METHODS[method]
     if hasattr(X, "map_partitions"):  # a Dask DataFrame: keep its index and column names
-        return X.map_partitions(_score_block, model, method, meta=(method, dtype))
+        return X.map_partitions(_score_frame_block, model, method, meta=(method, dtype))
     if not isinstance(X, da.Array):
         raise TypeError(f"X must be a dask.array.Array or a Dask DataFrame, got {type(X).__name__}")
     if X.ndim < 2:
