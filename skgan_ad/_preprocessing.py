@@ -74,8 +74,16 @@ def scale_rows(rows: np.ndarray, shift, scale) -> np.ndarray:
     the bound, keeping its sign: more extreme input never scores as more normal.
     """
     with np.errstate(over="ignore"):
-        scaled = (np.asarray(rows, dtype=np.float64) / 2 - np.asarray(shift) / 2) / (np.asarray(scale) / 2)
+        scaled = scaled_halves(np.asarray(rows, dtype=np.float64), np.asarray(shift), np.asarray(scale))
     return np.clip(scaled, -NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND).astype(np.float32)
+
+
+def scaled_halves(rows, shift, scale):
+    """``(rows - shift) / scale`` from halves, so the difference cannot overflow near float64's maximum.
+
+    Plain arithmetic on NumPy arrays and torch tensors alike: :func:`skgan_ad.export_onnx` traces it.
+    """
+    return (rows / 2 - shift / 2) / (scale / 2)
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,10 @@ class Geometry:
 
     def to_network(self, rows: np.ndarray, shift, scale) -> torch.Tensor:
         """Scale rows and shape them as network input (float32, on the CPU)."""
-        x = torch.from_numpy(np.ascontiguousarray(scale_rows(rows, shift, scale)))
+        return self.shape_rows(torch.from_numpy(np.ascontiguousarray(scale_rows(rows, shift, scale))))
+
+    def shape_rows(self, x: torch.Tensor) -> torch.Tensor:
+        """Scaled rows as the networks take them: images reshaped to (C, H, W) and border-padded."""
         if not self.is_image:
             return x
         x = x.reshape(-1, *self.image_shape)

@@ -598,12 +598,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         preallocated float64 arrays (a dict of them when ``fn`` returns dicts)."""
         n, layout, chunks = self._input_chunks(X)
         networks = self._scoring_networks()
-        out, start = None, 0
-        for rows in chunks:
-            for part in self._batch_outputs(rows, fn, networks):
-                out = _fill(out, part, start, n)
-                start += len(next(iter(part.values())) if isinstance(part, dict) else part)
-        return out, layout
+        return _gather((part for rows in chunks for part in self._batch_outputs(rows, fn, networks)), n), layout
 
     def _components(self, generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
         parts = self._batch_components(generator, discriminator, x, geometry)
@@ -611,14 +606,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Score parts of validated ``rows`` (float64)."""
-        out = None
-        for start, part in zip(
-            range(0, len(rows), self.batch_size),
-            self._batch_outputs(rows, self._components, self._scoring_networks()),
-            strict=True,
-        ):
-            out = _fill(out, part, start, len(rows))
-        return out
+        return _gather(self._batch_outputs(rows, self._components, self._scoring_networks()), len(rows))
 
     def _component_weights(self, names) -> dict[str, float]:
         """Weight of each standardised part: ``lambda_score`` for ``residual``, ``1 - lambda_score`` for
@@ -660,6 +648,15 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
                 state[key] = copy.deepcopy(module).cpu()
         return state
+
+
+def _gather(parts, n: int):
+    """Batch outputs (arrays, or dicts of them) written one after another into preallocated outputs of ``n`` rows."""
+    out, start = None, 0
+    for part in parts:
+        out = _fill(out, part, start, n)
+        start += len(next(iter(part.values())) if isinstance(part, dict) else part)
+    return out
 
 
 def _fill(out, part, start: int, n: int):

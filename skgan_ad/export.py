@@ -43,11 +43,10 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._preprocessing import NETWORK_INPUT_BOUND
+from ._preprocessing import NETWORK_INPUT_BOUND, scaled_halves
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector
 from .nets.spectral import _detach_weight, spectral_norm_layers
@@ -94,14 +93,10 @@ class _ScoringGraph(nn.Module):
     def to_network(self, rows: torch.Tensor) -> torch.Tensor:
         """:meth:`Geometry.to_network` on tensors: :func:`~skgan_ad._preprocessing.scale_rows`'s float64
         arithmetic (halves, then the clip to +-``NETWORK_INPUT_BOUND``) rounded to float32 as there (tabular
-        networks then compute in float64), reshaped and border-padded for images."""
-        scaled = (rows / 2 - self.shift / 2) / (self.scale / 2)
+        networks then compute in float64), shaped by :meth:`Geometry.shape_rows`."""
+        scaled = scaled_halves(rows, self.shift, self.scale)
         x = scaled.clamp(-NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND).to(torch.float32).to(self.dtype)
-        if not self.geometry.is_image:
-            return x
-        x = x.reshape(-1, *self.geometry.image_shape)
-        margins = self.geometry._margins()
-        return F.pad(x, margins, mode="replicate") if any(margins) else x
+        return self.geometry.shape_rows(x)
 
     def score(self, rows: torch.Tensor, z: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         """``score_samples`` and the raw score parts (float64, as ``score_components`` gives them)."""
