@@ -36,6 +36,9 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skgan_ad.datasets import AnomalySplit, digits_leave_one_out, load_image_folder, load_mnist
 from skgan_ad.metrics import recall_at_fpr
@@ -257,10 +260,18 @@ def _pca_error(model, X):
     return ((X - model.inverse_transform(model.transform(X))) ** 2).sum(axis=1)
 
 
+def _knn_distance(model, X):
+    scaler, neighbours = model[0], model[-1]
+    return neighbours.kneighbors(scaler.transform(X))[0].mean(axis=1)
+
+
 # name -> (make(seed), anomaly_score(model, X)) of the classic baselines every benchmark runs on flattened rows.
+# "kNN (pixels)" is the detectors' ``embedding`` score on raw pixels instead of a learned code (mean distance
+# to the 5 nearest standardised training rows): what the networks' codes add shows against it.
 BASELINES = {
     "IsolationForest": (lambda seed: IsolationForest(random_state=seed), lambda m, X: -m.score_samples(X)),
     "PCA recon.": (lambda seed: PCA(16, random_state=seed), _pca_error),
+    "kNN (pixels)": (lambda seed: make_pipeline(StandardScaler(), NearestNeighbors(n_neighbors=5)), _knn_distance),
 }
 
 

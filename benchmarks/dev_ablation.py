@@ -109,6 +109,19 @@ VARIANTS = {
     "EGBAD cross-entropy term": (EGBADDetector, dict(disc_term="ce")),
     "EGBAD 8 epochs": (EGBADDetector, dict(n_epochs=8)),
     "EGBAD lambda 0": (EGBADDetector, dict(lambda_score=0.0)),
+    # The embedding part (issue 13): each detector's default against its paper score alone (embedding_weight
+    # 0, trained networks shared through memory=), mixtures, and the number of neighbours.
+    "SkipGANomaly paper score (embedding 0)": (SkipGANomalyDetector, dict(embedding_weight=0.0)),
+    "SkipGANomaly embedding 0.8": (SkipGANomalyDetector, dict(embedding_weight=0.8)),
+    "SkipGANomaly n_neighbors 1": (SkipGANomalyDetector, dict(n_neighbors=1)),
+    "SkipGANomaly n_neighbors 20": (SkipGANomalyDetector, dict(n_neighbors=20)),
+    "GANomaly paper score (embedding 0)": (GANomalyDetector, dict(embedding_weight=0.0)),
+    "GANomaly embedding 0.8": (GANomalyDetector, dict(embedding_weight=0.8)),
+    "GANomaly n_neighbors 1": (GANomalyDetector, dict(n_neighbors=1)),
+    "GANomaly n_neighbors 20": (GANomalyDetector, dict(n_neighbors=20)),
+    "DenseSkipAttention paper score (embedding 0)": (DenseSkipAttentionDetector, dict(embedding_weight=0.0)),
+    "AnoGAN paper score (embedding 0)": (AnoGANDetector, dict(embedding_weight=0.0)),
+    "EGBAD paper score (embedding 0)": (EGBADDetector, dict(embedding_weight=0.0)),
 }
 
 # --n-fit / --n-val / --n-anomalies when not given; mnist8 mirrors digits_leave_one_out (about 1,294 / 324 / 180).

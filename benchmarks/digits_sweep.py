@@ -40,7 +40,8 @@ def evaluate(params, classes=range(10), seed=0, args=None) -> dict:
     rows = {}
     for abnormal in classes:
         split = digits_split(abnormal, args)
-        det = SkipGANomalyDetector(random_state=seed, **params).fit(split.X_train)
+        # A sweep of the paper's score (residual and feature parts): embedding_weight=0 unless a config sets it.
+        det = SkipGANomalyDetector(random_state=seed, **{"embedding_weight": 0.0, **params}).fit(split.X_train)
         parts = det.score_components(split.X_test)
         rows[str(abnormal)] = {
             "score": float(roc_auc_score(split.y_test, det.anomaly_score(split.X_test))),

@@ -35,7 +35,7 @@ from ._harness import BASELINES, make_parser, parse_args, parse_params, run_benc
 from .detection import GAN_METHODS, PRESETS, detector_params
 
 DETECTORS = [name for name in GAN_METHODS if name != "U-Net AE"]  # the AE variant trains at SkipGANomaly's speed
-BASELINE_LABELS = {"IsolationForest": "IsolationForest", "PCA recon.": "PCA(16) recon."}
+BASELINE_LABELS = {"IsolationForest": "IsolationForest", "PCA recon.": "PCA(16) recon.", "kNN (pixels)": "kNN (pixels)"}
 
 
 def _median_seconds(fn, repeats):

@@ -10,7 +10,7 @@ nothing in the search changes. Two things make it efficient:
 
 * ``memory=ClusterMemory(folder)``: the trained networks are cached on a
   folder every worker reads and writes, with one lock per entry, so the
-  ``lambda_score`` candidates (score-only) of one fold share one training
+  score-weight candidates (score-only) of one fold share one training
   even when they run at the same time on different workers;
 * ``setup_workers(client)``: each worker's torch gets its share of the cores
   (Dask starts workers with ``OMP_NUM_THREADS=1``).
@@ -44,7 +44,7 @@ from skgan_ad.metrics import anomaly_auc_scorer
 from skgan_ad.model_selection import NormalOnlySplit
 from skgan_ad.parallel import ClusterMemory, setup_workers
 
-GRID = {"w_con": [10.0, 40.0], "lambda_score": [0.0, 0.5, 0.9, 1.0]}
+GRID = {"w_con": [10.0, 40.0], "embedding_weight": [0.0, 1.0], "lambda_score": [0.0, 0.9]}
 
 
 def make_search(memory, width: int, epochs: int, n_jobs=None) -> GridSearchCV:

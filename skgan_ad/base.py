@@ -6,7 +6,11 @@ A detector declares its own parameters with ``param(default, *constraints)``
 * ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
 * ``_build_objective(geometry)`` -> a :class:`skgan_ad.losses.GANObjective`;
 * ``_batch_components(generator, discriminator, x, geometry)`` -> the per-sample
-  score parts of a network batch, named from :data:`SCORE_PARTS`.
+  score parts of a network batch, named from :data:`SCORE_PARTS`;
+* optionally ``_embedding(generator, discriminator, x, geometry)``, the learned
+  code whose distance to the normal training codes is the ``embedding`` part
+  (by default the generator's ``encode`` when it has one, else the
+  discriminator's features).
 
 Everything else lives here once: parameter validation, input validation,
 the held-out split, score standardisation and weighting, ``offset_``,
@@ -68,6 +72,7 @@ SCORE_PARTS = {
     "latent": "mismatch between an encoder's latent code of x and of G(x)",
     "latent_norm": "distance of x's latent code from the typical set of the N(0, I) prior",
     "discriminator": "the discriminator's cross-entropy of x against the label 'real' (disc_term='ce')",
+    "embedding": "distance of x's learned code from its nearest normal training codes (k nearest neighbours)",
 }
 
 # numpydoc text of the parameters every detector shares, pulled into each detector's docstring
@@ -93,11 +98,31 @@ precision : {"float32", "bfloat16"}, default="float32"
     ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
     float32) with channels-last image tensors, much faster on CPUs with AMX
     or AVX-512 BF16 and on recent GPUs. Scoring is always float32.
+embedding_weight : float in [0, 1], default=1.0
+    Share of the ``embedding`` part in the anomaly score: the mean distance
+    from a sample's learned code (the generator's encoder code, e.g.
+    GANomaly's ``z`` or the U-Net's bottleneck; the discriminator's features
+    where there is no encoder) to its ``n_neighbors`` nearest codes of the
+    normal training samples, each coordinate standardised on them. The
+    papers' scores (``lambda_score`` below) share the rest,
+    ``1 - embedding_weight``. 1.0 was chosen on development splits of MNIST
+    training images (digits-like 8x8 leave-one-class-out and 28x28
+    one-class, ``benchmarks/dev_knn_notes.md``), where it beat every
+    mixture with the papers' scores for all five detectors; ``paper()``
+    sets 0. Changing it needs no retraining.
+n_neighbors : int, default=5
+    Neighbours averaged in the ``embedding`` part (at most the number of
+    reference codes). The reference codes are those of the training
+    samples (not the held-out ones), at most 8,192 of them, drawn at
+    random beyond that; they are kept in ``embedding_reference_``. A
+    scoring parameter, but the part's held-out statistics depend on it:
+    refit after changing it (with ``memory``, that trains nothing).
 lambda_score : float in [0, 1]
-    Share of the ``residual`` part in the anomaly score; ``1 - lambda_score``
+    Share of the ``residual`` part in the papers' score; ``1 - lambda_score``
     is the share of the detector's other learned part (see Notes). Both
     parts are standardised on held-out normals first, so the weight means
-    what it says. Changing it needs no retraining.
+    what it says. Together they weigh ``1 - embedding_weight`` of the
+    anomaly score. Changing it needs no retraining.
 residual_sigma : float, default=0.0
     Images only: standard deviation (pixels) of a Gaussian smoothing of
     the per-pixel residual ``|x - G(x)|`` (averaged over channels); the
@@ -175,6 +200,11 @@ offset_ : float
     ``decision_function = score_samples - offset_``.
 component_stats_ : dict
     ``{part: (mean, std)}`` of each score part on held-out normals.
+embedding_reference_ : ndarray of shape (n_reference, n_codes), float32
+    Standardised learned codes of (at most 8,192) training samples: the
+    neighbours of the ``embedding`` part.
+embedding_center_, embedding_scale_ : ndarray of shape (n_codes,)
+    Mean and standard deviation of each code coordinate on those samples.
 calibration_scores_ : ndarray of shape (n_held_out,)
     ``score_samples`` of the held-out normals (the training rows when
     ``validation_fraction=0``); ``offset_`` is their ``contamination`` quantile.
@@ -247,6 +277,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     batch_size: int = param(64, POSITIVE_INT)
     lr: float = param(2e-4, POSITIVE)
     precision: str = param("float32", StrOptions({"float32", "bfloat16"}))
+    embedding_weight: float = param(1.0, UNIT_INTERVAL)
+    n_neighbors: int = param(5, POSITIVE_INT)
     lambda_score: float = param(0.9, UNIT_INTERVAL)
     residual_sigma: float = param(0.0, NON_NEGATIVE)
     residual_norm: str = param("none", StrOptions({"none", "pixel"}))
@@ -269,7 +301,16 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     # Parameters that never change the trained networks (scoring, thresholds, caching, logging):
     # left out of the training cache's key. Detectors add their own score parameters.
     _scoring_params = frozenset(
-        {"lambda_score", "residual_sigma", "residual_norm", "contamination", "memory", "verbose"}
+        {
+            "embedding_weight",
+            "n_neighbors",
+            "lambda_score",
+            "residual_sigma",
+            "residual_norm",
+            "contamination",
+            "memory",
+            "verbose",
+        }
     )
 
     # How the residual compares x with G(x), pixel by pixel: "l1" (|r|) or "l2" (r^2).
@@ -280,7 +321,16 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     # The seed paper's settings of the parameters whose defaults here differ from it or that the
     # paper does not have: ``paper()`` builds the paper's detector from them.
-    _paper_params = {"min_steps": 0, "precision": "float32", "residual_sigma": 0.0, "residual_norm": "none"}
+    _paper_params = {
+        "min_steps": 0,
+        "precision": "float32",
+        "residual_sigma": 0.0,
+        "residual_norm": "none",
+        "embedding_weight": 0.0,
+    }
+
+    # At most this many training samples' codes are kept as the ``embedding`` part's neighbours.
+    _EMBEDDING_MAX_REFERENCE = 8192
 
     @classmethod
     def paper(cls, **params):
@@ -327,6 +377,17 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         Keys come from :data:`SCORE_PARTS`; ``geometry.crop`` restricts image
         tensors to the original pixels.
         """
+
+    def _embedding(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> torch.Tensor:
+        """The learned code of ``x`` that the ``embedding`` part compares, shape ``(n, n_codes)``.
+
+        The generator's ``encode(x)`` where it has one (an encoder-decoder's
+        bottleneck); otherwise the discriminator's features of ``x``.
+        """
+        encode = getattr(generator, "encode", None)
+        if encode is not None:
+            return encode(x).flatten(1)
+        return discriminator(self._discriminator_input(generator, x))[1].flatten(1)
 
     def _generate(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> torch.Tensor:
         """G(x) for :meth:`reconstruct` and :meth:`anomaly_map`; override when G returns more than images."""
@@ -377,6 +438,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         self.residual_scale_ = None
         if self.residual_norm == "pixel":
             self.residual_scale_ = self._pixel_scale(reference_rows)
+        self._fit_embedding(train_rows, rng)
         raw = self._raw_components(reference_rows)
         with np.errstate(over="ignore", invalid="ignore"):
             # Weights can stay finite yet grow so large (a huge lr) that the score parts overflow.
@@ -399,11 +461,13 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     def anomaly_score(self, X) -> np.ndarray:
         """The paper's A(x), float64: higher is more abnormal.
 
-        ``A(x) = lambda_score * r(x) + (1 - lambda_score) * o(x) [+ latent_norm_weight * n(x)]``
-        with ``r`` the standardised ``residual`` part, ``o`` the detector's other
-        part and ``n`` the latent-norm part where the detector has one; each
-        part is centred and scaled by its mean and standard deviation on
-        held-out normals at fit time, so no other sample affects a score.
+        ``A(x) = w e(x) + (1 - w) [lambda_score r(x) + (1 - lambda_score) o(x) (+ latent_norm_weight n(x))]``
+        with ``w = embedding_weight``, ``e`` the standardised ``embedding``
+        part, ``r`` the ``residual`` part, ``o`` the detector's other part and
+        ``n`` the latent-norm part where the detector has one (the bracket is
+        the paper's score). Each part is centred and scaled by its mean and
+        standard deviation on held-out normals at fit time, so no other
+        sample affects a score.
         """
         return self._combine(self.score_components(X))
 
@@ -411,7 +475,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         """The parts of the anomaly score before weighting, float64 arrays of shape (n,).
 
         Keys come from one vocabulary (:data:`skgan_ad.base.SCORE_PARTS`):
-        ``residual``, ``feature``, ``latent``, ``latent_norm``, ``discriminator``.
+        ``residual``, ``feature``, ``latent``, ``latent_norm``, ``discriminator``,
+        ``embedding``.
         With ``standardize=True`` each part is centred and scaled by its
         held-out normal statistics, as it enters :meth:`anomaly_score`.
         """
@@ -480,6 +545,18 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         )
         return features
 
+    def embed(self, X) -> np.ndarray:
+        """The learned code of each sample that the ``embedding`` score part compares, float64 (n_samples, n_codes).
+
+        The generator's encoder code where it has one (GANomaly's and EGBAD's
+        ``z``, the U-Net's bottleneck), otherwise the discriminator's features
+        (AnoGAN). ``embedding_center_`` / ``embedding_scale_`` standardise it;
+        the part is the mean distance to the ``n_neighbors`` nearest rows of
+        ``embedding_reference_``.
+        """
+        codes, _ = self._map_input(X, self._embedding)
+        return codes
+
     def _discriminator_input(self, generator, x: torch.Tensor):
         """What the discriminator judges for real samples ``x`` (EGBAD's judges pairs (x, E(x)))."""
         return x
@@ -509,6 +586,40 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
                 )
             values = values / torch.as_tensor(scale, dtype=values.dtype, device=values.device)
         return values.flatten(1).mean(dim=1)
+
+    def _fit_embedding(self, rows: np.ndarray, rng: np.random.RandomState) -> None:
+        """Keep the standardised codes of (at most ``_EMBEDDING_MAX_REFERENCE``) training ``rows``."""
+        if len(rows) > self._EMBEDDING_MAX_REFERENCE:
+            rows = rows[np.sort(rng.choice(len(rows), self._EMBEDDING_MAX_REFERENCE, replace=False))]
+        codes = _gather(self._batch_outputs(rows, self._embedding, self._scoring_networks()), len(rows))
+        center, spread = codes.mean(axis=0), codes.std(axis=0)
+        # A coordinate that (almost) never varies on normal data (a dead unit) keeps its raw scale
+        # rather than turning round-off into huge standardised distances.
+        floor = 1e-6 * spread.max() if spread.max() > 0 else 1.0
+        scale = np.where(spread > floor, spread, 1.0)
+        self.embedding_center_, self.embedding_scale_ = center, scale
+        self.embedding_reference_ = ((codes - center) / scale).astype(np.float32)
+
+    def _embedding_distance(self, codes: torch.Tensor) -> torch.Tensor:
+        """Mean Euclidean distance of each standardised code to its ``n_neighbors`` nearest reference codes."""
+        # float64: |q|^2 + |r|^2 - 2 q.r cancels badly for near neighbours in float32, and the result
+        # would then hang on the order of the matrix product's sums (ONNX Runtime's differs from torch's).
+        as_tensor = functools.partial(torch.as_tensor, dtype=torch.float64, device=codes.device)
+        reference = as_tensor(self.embedding_reference_)
+        q = (codes.to(torch.float64) - as_tensor(self.embedding_center_)) / as_tensor(self.embedding_scale_)
+        # The neighbours are found with |q - r|^2 as one matrix product (what cdist does for large
+        # inputs; written out so that the ONNX export traces it), then their distances are taken
+        # exactly: the expansion leaves ~1e-8 noise in sqrt of a near-zero distance.
+        squared = (q * q).sum(dim=1, keepdim=True) - 2 * q @ reference.T + (reference * reference).sum(dim=1)
+        k = min(self.n_neighbors, len(reference))
+        nearest = squared.topk(k, dim=1, largest=False).indices
+        return (q.unsqueeze(1) - reference[nearest]).pow(2).sum(dim=2).sqrt().mean(dim=1)
+
+    def _tensor_components(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> dict:
+        """All score parts of one network batch as tensors: the detector's own, then ``embedding``."""
+        parts = dict(self._batch_components(generator, discriminator, x, geometry))
+        parts["embedding"] = self._embedding_distance(self._embedding(generator, discriminator, x, geometry))
+        return parts
 
     def _pixel_scale(self, rows: np.ndarray) -> np.ndarray:
         """Mean per-pixel residual of ``rows`` (held-out normals), plus a floor: ``residual_scale_``."""
@@ -601,7 +712,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         return _gather((part for rows in chunks for part in self._batch_outputs(rows, fn, networks)), n), layout
 
     def _components(self, generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
-        parts = self._batch_components(generator, discriminator, x, geometry)
+        parts = self._tensor_components(generator, discriminator, x, geometry)
         return {name: values.cpu().numpy() for name, values in parts.items()}
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -609,16 +720,20 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         return _gather(self._batch_outputs(rows, self._components, self._scoring_networks()), len(rows))
 
     def _component_weights(self, names) -> dict[str, float]:
-        """Weight of each standardised part: ``lambda_score`` for ``residual``, ``1 - lambda_score`` for
-        the detector's other learned part, ``latent_norm_weight`` for ``latent_norm``."""
+        """Weight of each standardised part: ``embedding_weight`` for ``embedding``; the papers' parts share
+        ``1 - embedding_weight``: ``lambda_score`` of it for ``residual``, ``1 - lambda_score`` for the
+        detector's other learned part, ``latent_norm_weight`` for ``latent_norm``."""
         weights = {}
+        papers = 1.0 - self.embedding_weight
         for name in names:
-            if name == "residual":
-                weights[name] = self.lambda_score
+            if name == "embedding":
+                weights[name] = self.embedding_weight
+            elif name == "residual":
+                weights[name] = papers * self.lambda_score
             elif name == "latent_norm":
-                weights[name] = self.latent_norm_weight
+                weights[name] = papers * self.latent_norm_weight
             else:
-                weights[name] = 1.0 - self.lambda_score
+                weights[name] = papers * (1.0 - self.lambda_score)
         return weights
 
     def _standardise(self, raw: dict[str, np.ndarray]):

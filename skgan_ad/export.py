@@ -9,11 +9,12 @@ after input validation:
   reshape to (C, H, W) and the border-replicating pad to the network's side;
 * the networks, in eval mode, in the precision ``score_samples`` uses
   (float32 for images, float64 for tabular rows);
-* the detector's score parts, traced from its own ``_batch_components``
+* the detector's score parts, traced from its own ``_tensor_components``
   (residual smoothing and per-pixel scale included), so no score formula is
   written twice;
 * their standardisation with ``component_stats_`` and their weights
-  (``lambda_score``, ``latent_norm_weight``).
+  (``embedding_weight``, ``lambda_score``, ``latent_norm_weight``); the ``embedding`` part's
+  reference codes become constants of the graph.
 
 The batch axis is dynamic. With :mod:`onnxruntime`::
 
@@ -101,7 +102,7 @@ class _ScoringGraph(nn.Module):
     def score(self, rows: torch.Tensor, z: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
         """``score_samples`` and the raw score parts (float64, as ``score_components`` gives them)."""
         detector = self.detector if z is None else _searching_to(self.detector, z.to(self.dtype))
-        parts = detector._batch_components(self.generator, self.discriminator, self.to_network(rows), self.geometry)
+        parts = detector._tensor_components(self.generator, self.discriminator, self.to_network(rows), self.geometry)
         parts = {name: values.to(torch.float64) for name, values in parts.items()}  # as score_samples does
         total = detector._combine(parts)
         return -total, parts

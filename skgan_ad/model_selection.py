@@ -7,7 +7,7 @@
   labelled data).
 * :class:`ScoreCombiner` learns how to mix a detector's score parts
   (``score_components``) from a small labelled validation set, instead of the
-  fixed ``lambda_score`` weighting.
+  fixed ``embedding_weight`` / ``lambda_score`` weighting.
 
 Labels are ``y = 1`` for an anomaly and ``y = 0`` for a normal sample.
 """
@@ -70,7 +70,7 @@ class NormalOnlySplit(BaseCrossValidator):
     >>> y = np.r_[np.zeros(120, int), np.ones(30, int)]
     >>> det = SkipGANomalyDetector(n_epochs=2, hidden_dims=(8, 4), random_state=0)
     >>> search = GridSearchCV(
-    ...     det, {"lambda_score": [0.0, 1.0]}, scoring=anomaly_auc_scorer, cv=NormalOnlySplit(3), refit=False
+    ...     det, {"embedding_weight": [0.0, 1.0]}, scoring=anomaly_auc_scorer, cv=NormalOnlySplit(3), refit=False
     ... ).fit(X, y)
     >>> best = clone(det).set_params(**search.best_params_).fit(X[y == 0])
     >>> [len(train) for train, _ in NormalOnlySplit(3).split(X, y)]
@@ -129,7 +129,7 @@ class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Learn how to combine a detector's score parts from a small labelled validation set.
 
     A detector's anomaly score mixes parts of its :meth:`score_components`
-    with fixed weights (``lambda_score`` for Skip-GANomaly). When a few
+    with fixed weights (``embedding_weight`` and ``lambda_score``). When a few
     labelled anomalies are available, a classifier on the standardised parts
     (``score_components(X, standardize=True)``, columns in sorted name order)
     can learn a better mix, linear or not. The detector's networks are trained

@@ -42,7 +42,7 @@ def test_deterministic_and_joblib_round_trip(cls, params, digit_images, tmp_path
     assert loaded.reconstruct(X[:5]).shape == X[:5].shape
     assert loaded.anomaly_map(X[:5]).shape == X[:5].shape
     # The discriminator part is named by the disc_term in use ("fm" by default: feature).
-    assert set(det.score_components(X)) == {"residual", DISCRIMINATOR_TERMS[det.disc_term], "latent_norm"}
+    assert set(det.score_components(X)) == {"residual", DISCRIMINATOR_TERMS[det.disc_term], "latent_norm", "embedding"}
     other = cls(**{**params, "random_state": 1}).fit(X)
     assert not np.array_equal(other.score_samples(X), det.score_samples(X))
 
@@ -97,7 +97,7 @@ def test_discriminator_term_and_latent_norm_options(cls, params, rng):
     X = rng.normal(size=(60, 4))
     fm = cls(**{**params, "disc_term": "fm"}).fit(X)
     ce = cls(**{**params, "disc_term": "ce"}).fit(X)
-    assert set(ce.score_components(X)) == {"residual", "discriminator", "latent_norm"}
+    assert set(ce.score_components(X)) == {"residual", "discriminator", "latent_norm", "embedding"}
     assert not np.allclose(fm.score_components(X)["feature"], ce.score_components(X)["discriminator"])
     # The part's name follows disc_term: switching it needs a refit, and scoring says so.
     fm.set_params(disc_term="ce")
@@ -105,6 +105,8 @@ def test_discriminator_term_and_latent_norm_options(cls, params, rng):
         fm.anomaly_score(X)
     fm.set_params(disc_term="fm")
     # latent_norm_weight adds exactly its weighted, standardised part to the score.
-    with_norm = cls(**{**params, "disc_term": "fm", "latent_norm_weight": 2.0}).fit(X)
+    # (On the paper's score: with the default embedding_weight=1 it has no share.)
+    fm.set_params(embedding_weight=0.0)
+    with_norm = cls(**{**params, "disc_term": "fm", "latent_norm_weight": 2.0, "embedding_weight": 0.0}).fit(X)
     parts = fm.score_components(X, standardize=True)
     np.testing.assert_allclose(with_norm.anomaly_score(X) - fm.anomaly_score(X), 2.0 * parts["latent_norm"], atol=1e-9)

@@ -35,23 +35,25 @@ def test_output_conventions(fitted_images):
     assert set(np.unique(pred)) <= {-1, 1} and pred.dtype.kind == "i"
     np.testing.assert_array_equal(pred == 1, det.decision_function(X) >= 0)
     parts = det.score_components(X)
-    assert set(parts) == {"residual", "feature"}
+    assert set(parts) == {"residual", "feature", "embedding"}
     assert all(v.dtype == np.float64 and v.shape == (len(X),) for v in parts.values())
     std = det.score_components(X, standardize=True)
-    lam = det.lambda_score
-    np.testing.assert_allclose(det.anomaly_score(X), lam * std["residual"] + (1 - lam) * std["feature"])
+    lam, w = det.lambda_score, det.embedding_weight
+    np.testing.assert_allclose(
+        det.anomaly_score(X), w * std["embedding"] + (1 - w) * (lam * std["residual"] + (1 - lam) * std["feature"])
+    )
 
 
 def test_lambda_score_changes_scores_without_refit(fitted_images):
     det, X, _ = fitted_images
     before = det.anomaly_score(X)
-    det.set_params(lambda_score=1.0)
+    det.set_params(lambda_score=1.0, embedding_weight=0.0)
     try:
         expected = det.score_components(X, standardize=True)["residual"]
         np.testing.assert_allclose(det.anomaly_score(X), expected)
         assert not np.allclose(det.anomaly_score(X), before)
     finally:
-        det.set_params(lambda_score=TINY.get("lambda_score", 0.9))
+        det.set_params(lambda_score=TINY.get("lambda_score", 0.9), embedding_weight=1.0)
 
 
 def test_scores_do_not_depend_on_the_batch(fitted_images):

@@ -44,7 +44,11 @@ def test_speed(tmp_path, capsys):
     argv += ["--params", "ngf=4", "ndf=4"]
     payload, printed = run_and_show("speed", argv, tmp_path, capsys)
     methods = [r["method"].split(",")[0] for r in payload["results"]]
-    assert methods == [m for m in speed.DETECTORS for _ in speed.DTYPES] + ["IsolationForest", "PCA(16) recon."]
+    assert methods == [m for m in speed.DETECTORS for _ in speed.DTYPES] + [
+        "IsolationForest",
+        "PCA(16) recon.",
+        "kNN (pixels)",
+    ]
     assert all(r["fit_s"] > 0 and r["train_images_per_s"] > 0 for r in payload["results"])
     gans = [r for r in payload["results"] if "precision" in r]
     assert [r["precision"] for r in gans[:2]] == ["float32", "bfloat16"]
@@ -178,8 +182,9 @@ def test_dev_ablation_reads_training_images_only(tmp_path, capsys):
         "SkipGANomaly paper (all skips)",
         "IsolationForest",
         "PCA recon.",
+        "kNN (pixels)",
     }
-    assert set(record["results"]["no skips (default)"]["parts"]) == {"residual", "feature"}
+    assert set(record["results"]["no skips (default)"]["parts"]) == {"residual", "feature", "embedding"}
     assert payload["split"] == {"n_fit": 16, "n_val": 8, "n_anomalies": 8}
     # Replace the test images by noise: a run that read them would change.
     test_images = tmp_path / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"

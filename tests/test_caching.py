@@ -94,11 +94,14 @@ SCORE_ONLY = [
     (SkipGANomalyDetector, {}, {"contamination": 0.3}),
     (GANomalyDetector, {"nz": 4}, {"contamination": 0.3}),
     (DenseSkipAttentionDetector, {}, {"contamination": 0.3}),
-    (EGBADDetector, {"nz": 4}, {"latent_norm_weight": 1.0}),
-    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"latent_norm_weight": 1.0}),
-    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"epsilon": 1e6}),
-    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"n_restarts": 2}),
-    (AnoGANDetector, {"nz": 4, "n_max": 5}, {"search_lr": 0.5}),
+    (SkipGANomalyDetector, {}, {"embedding_weight": 0.5}),
+    (SkipGANomalyDetector, {}, {"n_neighbors": 2}),
+    # Options of the paper's score take effect when it has a share (embedding_weight < 1).
+    (EGBADDetector, {"nz": 4, "embedding_weight": 0.0}, {"latent_norm_weight": 1.0}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5, "embedding_weight": 0.0}, {"latent_norm_weight": 1.0}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5, "embedding_weight": 0.0}, {"epsilon": 1e6}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5, "embedding_weight": 0.0}, {"n_restarts": 2}),
+    (AnoGANDetector, {"nz": 4, "n_max": 5, "embedding_weight": 0.0}, {"search_lr": 0.5}),
 ]
 
 

@@ -43,7 +43,7 @@ def test_digits_demo(tmp_path, monkeypatch, capsys):
         monkeypatch,
         capsys,
     )
-    assert "| abnormal digit | SkipGANomaly | EGBAD | IsolationForest | PCA recon. |" in out
+    assert "| abnormal digit | SkipGANomaly | EGBAD | IsolationForest | PCA recon. | kNN (pixels) |" in out
     assert "| 1 | " in out and "- EGBAD: " in out and "images/s" in out
     try:
         import matplotlib  # noqa: F401
@@ -55,8 +55,8 @@ def test_digits_demo(tmp_path, monkeypatch, capsys):
 
 def test_grid_search(monkeypatch, capsys):
     out = run_example("grid_search.py", ["--epochs", "1", "--width", "4"], monkeypatch, capsys)
-    assert out.count("validation AUC") == 8  # 2 w_con x 4 lambda_score
-    assert "best: {'lambda_score':" in out and "test AUC of the chosen configuration" in out
+    assert out.count("validation AUC") == 8  # 2 w_con x 2 embedding_weight x 2 lambda_score
+    assert "best: {'embedding_weight':" in out and "test AUC of the chosen configuration" in out
 
 
 def test_threshold(monkeypatch, capsys):

@@ -111,7 +111,7 @@ def test_scoring_options_are_fixed_at_export(tmp_path):
     detector = GANomalyDetector(**TINY, nz=8).fit(X)
     exported = detector.score_samples(X_test)
     session = onnxruntime.InferenceSession(export_onnx(detector, tmp_path / "detector.onnx"))
-    detector.set_params(lambda_score=0.8)  # scoring only: no refit needed, but a new export
+    detector.set_params(embedding_weight=0.5)  # scoring only: no refit needed, but a new export
     got = session.run(None, {"rows": as_rows(X_test)})[0]
     assert_close(got, exported, 1e-9)
     assert np.abs(detector.score_samples(X_test) - got).max() > 0.1 * np.abs(got).max()
@@ -121,8 +121,9 @@ def test_anogan_exports_its_networks_with_the_codes_as_input(tmp_path):
     """AnoGAN's latent search is not in the graph: export needs external_search=True and takes z as input."""
     X, X_test = make_data((1, 8, 8))
     # With latent_norm_weight, the score depends on the codes directly, not only through G (barely
-    # trained here, so nearly constant in z).
-    detector = AnoGANDetector(**TINY, nz=8, n_max=5, latent_norm_weight=1.0).fit(X)
+    # trained here, so nearly constant in z); the paper's score alone (embedding_weight=0), as the
+    # embedding part (discriminator features of x) does not depend on the codes.
+    detector = AnoGANDetector(**TINY, nz=8, n_max=5, latent_norm_weight=1.0, embedding_weight=0.0).fit(X)
     with pytest.raises(ValueError, match="external_search=True"):
         export_onnx(detector, tmp_path / "anogan.onnx")
     session = onnxruntime.InferenceSession(export_onnx(detector, tmp_path / "anogan.onnx", external_search=True))

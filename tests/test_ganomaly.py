@@ -30,7 +30,10 @@ def test_deterministic_and_joblib_round_trip(digit_images, tmp_path):
     np.testing.assert_array_equal(loaded.score_samples(X), det.score_samples(X))
     assert loaded.reconstruct(X).shape == X.shape
     parts = det.score_components(X, standardize=True)
-    assert set(parts) == {"residual", "latent"}
-    # lambda_score=0 by default: the paper's score, the latent mismatch alone.
+    assert set(parts) == {"residual", "latent", "embedding"}
+    # embedding_weight=1 by default: the embedding part alone; the paper's score (lambda_score=0)
+    # is the latent mismatch alone.
+    np.testing.assert_allclose(det.anomaly_score(X), parts["embedding"])
+    det.set_params(embedding_weight=0.0)
     np.testing.assert_allclose(det.anomaly_score(X), parts["latent"])
     assert {"train_adv", "train_con", "train_enc", "valid_loss"} <= set(det.history_[-1])

@@ -71,7 +71,8 @@ def test_grid_search_end_to_end():
     # Anomalies shifted by 1.5 standard deviations only, so the configurations do not all tie at AUC 1.
     X, y = _blobs(150, 30, 1.5, seed=1)
     search = GridSearchCV(
-        SkipGANomalyDetector(**TABULAR),
+        # The paper's score (embedding_weight=0), whose parts lambda_score weighs.
+        SkipGANomalyDetector(**TABULAR, embedding_weight=0.0),
         {"w_con": [1.0, 40.0], "lambda_score": [0.0, 1.0]},
         scoring=anomaly_auc_scorer,
         cv=NormalOnlySplit(3),
@@ -88,7 +89,7 @@ def test_grid_search_end_to_end():
 
     # The first fold's score of the best configuration, by hand: fit on that fold's normals only.
     train, test = next(NormalOnlySplit(3).split(X, y))
-    det = SkipGANomalyDetector(**TABULAR).set_params(**search.best_params_).fit(X[train])
+    det = SkipGANomalyDetector(**TABULAR, embedding_weight=0.0).set_params(**search.best_params_).fit(X[train])
     assert results["split0_test_score"][search.best_index_] == pytest.approx(
         roc_auc_score(y[test], det.anomaly_score(X[test])), abs=1e-12
     )
@@ -105,8 +106,12 @@ class _KnownParts(SkipGANomalyDetector):
     is close to chance while a combiner that learns from labels can do nearly as well as ``feature`` alone.
     """
 
-    def _batch_components(self, generator, discriminator, x, geometry):
+    def _tensor_components(self, generator, discriminator, x, geometry):
         return {"residual": x[:, 1].abs(), "feature": x[:, 0].abs()}
+
+
+# The two known parts are the paper's score, so it gets the whole weight (no embedding part).
+KNOWN = dict(TABULAR, embedding_weight=0.0)
 
 
 FEATURE_ONLY_SHIFT = np.array([3.0, 0.0])
@@ -131,7 +136,7 @@ def _aucs(model, X_test, y_test):
 
 def test_score_combiner_learns_the_informative_part(known_parts):
     X_fit, X_val, y_val, X_test, y_test = known_parts
-    model = ScoreCombiner(_KnownParts(**TABULAR)).fit(X_fit)
+    model = ScoreCombiner(_KnownParts(**KNOWN)).fit(X_fit)
     with pytest.raises(NotFittedError):
         model.anomaly_score(X_test)
     model.fit_combiner(X_val, y_val)
@@ -152,7 +157,7 @@ def test_score_combiner_learns_the_informative_part(known_parts):
 
 def test_score_combiner_with_a_classifier_that_ignores_labels_learns_nothing(known_parts):
     X_fit, X_val, y_val, X_test, y_test = known_parts
-    model = ScoreCombiner(_KnownParts(**TABULAR), DummyClassifier()).fit(X_fit).fit_combiner(X_val, y_val)
+    model = ScoreCombiner(_KnownParts(**KNOWN), DummyClassifier()).fit(X_fit).fit_combiner(X_val, y_val)
     learned, fixed, _ = _aucs(model, X_test, y_test)
     assert learned == 0.5  # one constant score for every sample
     assert learned < fixed
@@ -160,7 +165,7 @@ def test_score_combiner_with_a_classifier_that_ignores_labels_learns_nothing(kno
 
 def test_score_combiner_offset_is_the_contamination_quantile_of_validation_normals(known_parts):
     X_fit, X_val, y_val, _, _ = known_parts
-    fitted = ScoreCombiner(_KnownParts(**TABULAR), contamination=0.2).fit(X_fit).fit_combiner(X_val, y_val)
+    fitted = ScoreCombiner(_KnownParts(**KNOWN), contamination=0.2).fit(X_fit).fit_combiner(X_val, y_val)
     flagged = np.mean(fitted.predict(X_val[y_val == 0]) == -1)
     assert flagged == pytest.approx(0.2, abs=1.0 / np.sum(y_val == 0))
 
@@ -168,7 +173,7 @@ def test_score_combiner_offset_is_the_contamination_quantile_of_validation_norma
 def test_score_combiner_with_svc_and_one_call_fit(known_parts):
     *_, X_test, y_test = known_parts
     X, y = _blobs(200, 30, FEATURE_ONLY_SHIFT, seed=5)
-    model = ScoreCombiner(_KnownParts(**TABULAR), SVC(), validation_size=0.3, random_state=0).fit(X, y)
+    model = ScoreCombiner(_KnownParts(**KNOWN), SVC(), validation_size=0.3, random_state=0).fit(X, y)
     # The detector trained on 70% of the normals only; the combiner saw the rest and all anomalies.
     assert model.detector_.n_features_in_ == 2
     assert model.detector_.calibration_scores_.size == round(0.1 * round(0.7 * 200))

@@ -23,11 +23,11 @@ DETECTORS = {
     DenseSkipAttentionDetector: dict(TINY),
 }
 EXPECTED_PARTS = {
-    SkipGANomalyDetector: {"residual", "feature"},
-    GANomalyDetector: {"residual", "latent"},
-    AnoGANDetector: {"residual", "feature", "latent_norm"},
-    EGBADDetector: {"residual", "feature", "latent_norm"},
-    DenseSkipAttentionDetector: {"residual", "feature"},
+    SkipGANomalyDetector: {"residual", "feature", "embedding"},
+    GANomalyDetector: {"residual", "latent", "embedding"},
+    AnoGANDetector: {"residual", "feature", "latent_norm", "embedding"},
+    EGBADDetector: {"residual", "feature", "latent_norm", "embedding"},
+    DenseSkipAttentionDetector: {"residual", "feature", "embedding"},
 }
 
 
@@ -37,14 +37,16 @@ def test_lambda_score_is_the_share_of_the_residual_everywhere(cls, rng):
     assert "lambda_score" in params
     assert not {"alpha", "eta"} & set(params)
     X = rng.normal(size=(60, 4))
-    det = cls(**DETECTORS[cls], lambda_score=0.3).fit(X)
+    det = cls(**DETECTORS[cls], lambda_score=0.3, embedding_weight=0.4).fit(X)
     raw = det.score_components(X)
     assert set(raw) == EXPECTED_PARTS[cls] and set(raw) <= set(SCORE_PARTS)
     parts = det.score_components(X, standardize=True)
-    (other,) = set(parts) - {"residual", "latent_norm"}
-    expected = 0.3 * parts["residual"] + 0.7 * parts[other]
+    (other,) = set(parts) - {"residual", "latent_norm", "embedding"}
+    papers = 0.3 * parts["residual"] + 0.7 * parts[other]
     if "latent_norm" in parts:
-        expected = expected + det.latent_norm_weight * parts["latent_norm"]
+        papers = papers + det.latent_norm_weight * parts["latent_norm"]
+    # embedding_weight is the embedding's share; the paper's score shares the rest.
+    expected = 0.4 * parts["embedding"] + 0.6 * papers
     np.testing.assert_allclose(det.anomaly_score(X), expected, rtol=1e-12, atol=1e-12)
     # The standardisation statistics are those of the held-out normals, one pair per part.
     assert set(det.component_stats_) == set(raw)

@@ -70,7 +70,7 @@ class EGBADDetector(BaseGANDetector):
     >>> rows = RandomState(0).normal(size=(64, 4))
     >>> egbad = EGBADDetector(n_epochs=2, hidden_dims=(8, 4), disc_term="ce", random_state=0).fit(rows)
     >>> sorted(egbad.score_components(rows[:3]))
-    ['discriminator', 'latent_norm', 'residual']
+    ['discriminator', 'embedding', 'latent_norm', 'residual']
     """
 
     nz: int = param(100, POSITIVE_INT)

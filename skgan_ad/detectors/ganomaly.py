@@ -61,7 +61,7 @@ class GANomalyDetector(BaseGANDetector):
     >>> images = RandomState(0).uniform(size=(48, 8, 8))
     >>> ganomaly = GANomalyDetector(n_epochs=1, ngf=4, ndf=4, nz=8, random_state=0).fit(images)
     >>> ganomaly.reconstruct(images[:2]).shape, sorted(ganomaly.score_components(images[:2]))
-    ((2, 8, 8), ['latent', 'residual'])
+    ((2, 8, 8), ['embedding', 'latent', 'residual'])
     """
 
     w_adv: float = param(1.0, NON_NEGATIVE)

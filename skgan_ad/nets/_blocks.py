@@ -36,6 +36,13 @@ def has_skip(level: int, n_levels: int, n_skips: int | None) -> bool:
     return level < n_levels - 1 and level >= n_levels - 1 - n_skips_kept(n_skips, n_levels)
 
 
+def innermost_code(down: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+    """The output of the last ``down`` block, flattened to ``(n, features)``: a U-Net's bottleneck code."""
+    for block in down:
+        x = block(x)
+    return x.flatten(1)
+
+
 def skip_connected_forward(
     down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor, n_skips: int | None = None
 ) -> torch.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import channel_widths, check_power_of_two
+from ._blocks import channel_widths, check_power_of_two, innermost_code
 from .spectral import maybe_spectral_norm
 
 #: Default cap on the number of downsamplings: the nested decoder has ``depth * (depth + 1) / 2``
@@ -72,6 +72,10 @@ class DenseSkipGenerator(nn.Module):
         self.upsample = nn.Upsample(scale_factor=2, mode="nearest")
         self.out = nn.Sequential(nn.Conv2d(widths[0], out_channels, 1), nn.Tanh())
         maybe_spectral_norm(self, spectral_norm)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The deepest encoder node ``x[depth][0]``, flattened: ``(n, width * (size / 2**depth)**2)``."""
+        return innermost_code(self.down, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         levels: list[list[torch.Tensor]] = []  # levels[i] = [x[i][0], x[i][1], ...]

@@ -75,6 +75,10 @@ class EncoderDecoderEncoder(nn.Module):
             mlp_encoder(down),
         )
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The latent code ``z = E1(x)``."""
+        return self.encoder(x)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z = self.encoder(x)
         x_hat = self.decoder(z)

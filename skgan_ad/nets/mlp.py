@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._blocks import has_skip, skip_connected_forward
+from ._blocks import has_skip, innermost_code, skip_connected_forward
 
 
 def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
@@ -65,6 +65,10 @@ class SkipMLPGenerator(nn.Module):
                 self.up.append(nn.Linear(c_in, n_features))
             else:
                 self.up.append(nn.Sequential(nn.Linear(c_in, sizes[i - 1]), nn.ReLU()))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The innermost encoder layer's output, shape ``(n, hidden_dims[-1])``."""
+        return innermost_code(self.down, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return skip_connected_forward(self.down, self.up, x, self.n_skips)

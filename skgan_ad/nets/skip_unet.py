@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import channel_widths, check_power_of_two, has_skip, skip_connected_forward
+from ._blocks import channel_widths, check_power_of_two, has_skip, innermost_code, skip_connected_forward
 
 
 class SkipUNetGenerator(nn.Module):
@@ -63,6 +63,10 @@ class SkipUNetGenerator(nn.Module):
                     nn.BatchNorm2d(widths[i - 1]),
                 ]
             self.up.append(nn.Sequential(*layers))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The 1x1 bottleneck code of ``x``, shape ``(n, 8 * ngf)`` (capped width)."""
+        return innermost_code(self.down, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return skip_connected_forward(self.down, self.up, x, self.n_skips)

@@ -1,0 +1,94 @@
+"""The ``embedding`` score part: k nearest normal training codes, its weight and its fitted state."""
+
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
+
+from .conftest import TINY
+
+DETECTORS = [
+    (SkipGANomalyDetector, {}),
+    (GANomalyDetector, {"nz": 8}),
+    (AnoGANDetector, {"nz": 8, "n_max": 3}),
+    (EGBADDetector, {"nz": 8}),
+    (DenseSkipAttentionDetector, {}),
+]
+
+
+@pytest.mark.parametrize("cls, params", DETECTORS, ids=lambda v: getattr(v, "__name__", ""))
+def test_embedding_part_is_the_mean_distance_to_the_nearest_training_codes(cls, params, digit_images):
+    X = digit_images[0][:80]
+    det = cls(**TINY, **params, n_neighbors=3).fit(X)
+    codes = det.embed(X[:20])
+    assert codes.dtype == np.float64 and codes.shape == (20, det.embedding_reference_.shape[1])
+    # The reference holds the training rows' codes (validation_fraction=0.1 of 80 held out).
+    assert det.embedding_reference_.shape[0] == 72 and det.embedding_reference_.dtype == np.float32
+    reference = det.embedding_reference_.astype(np.float64)
+    standardised = (codes - det.embedding_center_) / det.embedding_scale_
+    expected = NearestNeighbors(n_neighbors=3).fit(reference).kneighbors(standardised)[0].mean(axis=1)
+    np.testing.assert_allclose(det.score_components(X[:20])["embedding"], expected, rtol=1e-6, atol=1e-9)
+    # With the default embedding_weight=1, the anomaly score is the standardised part alone.
+    mean, std = det.component_stats_["embedding"]
+    np.testing.assert_allclose(det.anomaly_score(X[:20]), (expected - mean) / std, rtol=1e-6, atol=1e-6)
+
+
+def test_encoder_codes_where_there_is_an_encoder(digit_images):
+    X = digit_images[0][:60]
+    assert GANomalyDetector(**TINY, nz=8).fit(X).embed(X[:4]).shape == (4, 8)  # z
+    assert EGBADDetector(**TINY, nz=8).fit(X).embed(X[:4]).shape == (4, 8)  # E(x)
+    skip = SkipGANomalyDetector(**TINY).fit(X)
+    assert skip.embed(X[:4]).shape == (4, skip.generator_.down[-1][-1].out_channels)  # the 1x1 bottleneck
+    anogan = AnoGANDetector(**TINY, nz=8, n_max=2).fit(X)  # no encoder: discriminator features
+    np.testing.assert_array_equal(anogan.embed(X[:4]), anogan.discriminator_features(X[:4]))
+
+
+def test_tabular_rows_and_fewer_reference_codes_than_neighbours(rng):
+    X = rng.normal(size=(12, 3))
+    det = GANomalyDetector(**TINY, n_neighbors=50).fit(X)  # 11 training rows: all are neighbours
+    scores = det.score_samples(X)
+    assert np.isfinite(scores).all() and scores.dtype == np.float64
+    reference = det.embedding_reference_.astype(np.float64)
+    standardised = (det.embed(X) - det.embedding_center_) / det.embedding_scale_
+    all_distances = np.linalg.norm(standardised[:, None, :] - reference[None], axis=2).mean(axis=1)
+    np.testing.assert_allclose(det.score_components(X)["embedding"], all_distances, rtol=1e-6)
+
+
+def test_reference_is_capped_with_a_seeded_draw(rng, monkeypatch):
+    monkeypatch.setattr(SkipGANomalyDetector, "_EMBEDDING_MAX_REFERENCE", 25)
+    X = rng.normal(size=(100, 4))
+    one = SkipGANomalyDetector(**TINY).fit(X)
+    two = SkipGANomalyDetector(**TINY).fit(X)
+    assert one.embedding_reference_.shape[0] == 25
+    np.testing.assert_array_equal(one.embedding_reference_, two.embedding_reference_)
+    np.testing.assert_array_equal(one.score_samples(X), two.score_samples(X))
+
+
+def test_training_samples_lie_nearer_the_reference_than_new_normals(rng):
+    X = rng.normal(size=(200, 4))
+    det = GANomalyDetector(**TINY, validation_fraction=0.5).fit(X)
+    train = det.score_components(X)["embedding"]
+    new = det.score_components(rng.normal(size=(200, 4)))["embedding"]
+    # a training row is its own nearest neighbour when it is in the reference
+    assert np.median(train) < np.median(new)
+
+
+def test_weight_and_neighbours_are_scoring_parameters(rng, tmp_path):
+    X = rng.normal(size=(60, 4))
+    det = SkipGANomalyDetector(**TINY).fit(X)
+    parts = det.score_components(X, standardize=True)
+    det.set_params(embedding_weight=0.25)
+    papers = det.lambda_score * parts["residual"] + (1 - det.lambda_score) * parts["feature"]
+    np.testing.assert_allclose(det.anomaly_score(X), 0.25 * parts["embedding"] + 0.75 * papers, rtol=1e-12)
+    # The raw part follows n_neighbors at once (the reference is kept whole); its standardisation and
+    # offset_ follow at the next fit, which trains nothing with memory= (tests/test_caching.py).
+    one = det.set_params(n_neighbors=1).score_components(X)["embedding"]
+    five = det.set_params(n_neighbors=5).score_components(X)["embedding"]
+    assert (one <= five + 1e-12).all() and (one < five).any()
+
+
+def test_paper_detectors_do_not_use_the_embedding():
+    for cls, _ in DETECTORS:
+        assert cls.paper().embedding_weight == 0.0
+        assert cls().embedding_weight == 1.0 and cls().n_neighbors == 5
