@@ -113,8 +113,9 @@ embedding_weight : float in [0, 1], default=1.0
 n_neighbors : int, default=5
     Neighbours averaged in the ``embedding`` part (at most the number of
     reference codes). The reference codes are those of the training
-    samples (not the held-out ones), at most 8,192 of them, drawn at
-    random beyond that; they are kept in ``embedding_reference_``. A
+    samples (not the held-out ones, nor those the last epoch trimmed with
+    ``trim_fraction``), at most 8,192 of them, drawn at random beyond that;
+    they are kept in ``embedding_reference_``. A
     scoring parameter, but the part's held-out statistics depend on it:
     refit after changing it (with ``memory``, that trains nothing).
 lambda_score : float in [0, 1]
@@ -438,7 +439,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         self.residual_scale_ = None
         if self.residual_norm == "pixel":
             self.residual_scale_ = self._pixel_scale(reference_rows)
-        self._fit_embedding(train_rows, rng)
+        self._fit_embedding(self._untrimmed(train_rows), rng)
         raw = self._raw_components(reference_rows)
         with np.errstate(over="ignore", invalid="ignore"):
             # Weights can stay finite yet grow so large (a huge lr) that the score parts overflow.
@@ -586,6 +587,13 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
                 )
             values = values / torch.as_tensor(scale, dtype=values.dtype, device=values.device)
         return values.flatten(1).mean(dim=1)
+
+    def _untrimmed(self, train_rows: np.ndarray) -> np.ndarray:
+        """The training rows less those the last epoch left out as likely anomalies (``trim_fraction``)."""
+        dropped = self.history_[-1].get("train_dropped") if len(self.history_) else None
+        if not dropped:
+            return train_rows
+        return np.delete(train_rows, dropped, axis=0)
 
     def _fit_embedding(self, rows: np.ndarray, rng: np.random.RandomState) -> None:
         """Keep the standardised codes of (at most ``_EMBEDDING_MAX_REFERENCE``) training ``rows``."""

@@ -92,3 +92,11 @@ def test_paper_detectors_do_not_use_the_embedding():
     for cls, _ in DETECTORS:
         assert cls.paper().embedding_weight == 0.0
         assert cls().embedding_weight == 1.0 and cls().n_neighbors == 5
+
+
+def test_samples_trimmed_as_likely_anomalies_are_not_neighbours(rng):
+    X = np.r_[rng.normal(size=(90, 4)), rng.normal(size=(10, 4)) + 8.0]
+    det = GANomalyDetector(**{**TINY, "n_epochs": 3}, trim_fraction=0.1, trim_warmup=1, validation_fraction=0.1).fit(X)
+    dropped = det.history_[-1]["train_dropped"]
+    assert len(dropped) == 9  # 10 % of the 90 training rows
+    assert det.embedding_reference_.shape[0] == 90 - len(dropped)
