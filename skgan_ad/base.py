@@ -460,7 +460,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     # -- scoring ---------------------------------------------------------------------
     def anomaly_score(self, X) -> np.ndarray:
-        """The paper's A(x), float64: higher is more abnormal.
+        """The anomaly score A(x), float64: higher is more abnormal.
 
         ``A(x) = w e(x) + (1 - w) [lambda_score r(x) + (1 - lambda_score) o(x) (+ latent_norm_weight n(x))]``
         with ``w = embedding_weight``, ``e`` the standardised ``embedding``
