@@ -4,8 +4,8 @@ Leave-one-class-out on scikit-learn's digits (``skgan_ad.datasets.digits_leave_o
 the detector trains, at its defaults, on the normal 80% of the nine other
 digits and is tested on the normal 20% plus every image of the abnormal
 digit. The default abnormal digit, 8, is the one whose AUC in the README's
-digits table (0.817) is nearest SkipGANomaly's mean over the ten digits
-(0.825): a typical case, not the best one. Writes into ``--output``:
+digits table (0.982) is nearest SkipGANomaly's mean over the ten digits
+(0.986): a typical case, not the best one. Writes into ``--output``:
 
 * ``score_histogram.png``: :class:`~skgan_ad.plotting.ScoreHistogramDisplay`, with the threshold ``-offset_``;
 * ``reconstructions.png``: :class:`~skgan_ad.plotting.ReconstructionDisplay`, 6 normal and 6 abnormal test images;
