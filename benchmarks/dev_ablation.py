@@ -122,6 +122,9 @@ VARIANTS = {
     "DenseSkipAttention paper score (embedding 0)": (DenseSkipAttentionDetector, dict(embedding_weight=0.0)),
     "AnoGAN paper score (embedding 0)": (AnoGANDetector, dict(embedding_weight=0.0)),
     "EGBAD paper score (embedding 0)": (EGBADDetector, dict(embedding_weight=0.0)),
+    # Mixed precision (issue 13): the AUC of bfloat16 training against float32, over seeds.
+    "SkipGANomaly bfloat16": (SkipGANomalyDetector, dict(precision="bfloat16")),
+    "GANomaly bfloat16": (GANomalyDetector, dict(precision="bfloat16")),
 }
 
 # --n-fit / --n-val / --n-anomalies when not given; mnist8 mirrors digits_leave_one_out (about 1,294 / 324 / 180).
