@@ -96,7 +96,7 @@ def reference_scores(
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             idx = order[start : start + batch_size]
-            parts = detector._batch_components(generator, discriminator, x[idx], geometry)
+            parts, _ = detector._batch_components(generator, discriminator, x[idx], geometry)
             mixed = REFERENCE_LAMBDA * parts["residual"] + (1 - REFERENCE_LAMBDA) * parts["feature"]
             scores[idx] = mixed.cpu().numpy()
     return scores

@@ -5,8 +5,10 @@ A detector declares its own parameters with ``param(default, *constraints)``
 
 * ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
 * ``_build_objective(geometry)`` -> a :class:`skgan_ad.losses.GANObjective`;
-* ``_batch_components(generator, discriminator, x, geometry)`` -> the per-sample
-  score parts of a network batch, named from :data:`SCORE_PARTS`;
+* ``_batch_components(generator, discriminator, x, geometry)`` -> ``(parts, code)``:
+  the per-sample score parts of a network batch, named from :data:`SCORE_PARTS`,
+  and the batch's embedding code when computing the parts produced it on the
+  way (None otherwise);
 * optionally ``_embedding(generator, discriminator, x, geometry)``, the learned
   code whose distance to the normal training codes is the ``embedding`` part
   (by default the generator's ``encode`` when it has one, else the
@@ -372,8 +374,10 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         """Return the :class:`~skgan_ad.losses.GANObjective` to train with on data of this geometry."""
 
     @abstractmethod
-    def _batch_components(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> dict:
-        """Per-sample score parts (higher = more abnormal) of one network batch (eval mode, no grad).
+    def _batch_components(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> tuple:
+        """``(parts, code)``: per-sample score parts (higher = more abnormal) of one network batch
+        (eval mode, no grad), and the batch's :meth:`_embedding` code if the parts' networks computed
+        it on the way (else None, and the code is computed separately).
 
         Keys come from :data:`SCORE_PARTS`; ``geometry.crop`` restricts image
         tensors to the original pixels.
@@ -470,7 +474,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         standard deviation on held-out normals at fit time, so no other
         sample affects a score.
         """
-        return self._combine(self.score_components(X))
+        check_is_fitted(self)
+        # Only the parts the weights use: the others would add exact zeros.
+        weights = self._component_weights(self.component_stats_)
+        raw, _ = self._map_input(X, self._components_fn({name for name, w in weights.items() if w != 0}))
+        return self._combine(raw)
 
     def score_components(self, X, standardize: bool = False) -> dict[str, np.ndarray]:
         """The parts of the anomaly score before weighting, float64 arrays of shape (n,).
@@ -481,7 +489,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         With ``standardize=True`` each part is centred and scaled by its
         held-out normal statistics, as it enters :meth:`anomaly_score`.
         """
-        raw, _ = self._map_input(X, self._components)
+        raw, _ = self._map_input(X, self._components_fn())
         if not standardize:
             return raw
         return {name: (values - mean) / std for name, values, mean, std in self._standardise(raw)}
@@ -608,25 +616,24 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         self.embedding_center_, self.embedding_scale_ = center, scale
         self.embedding_reference_ = ((codes - center) / scale).astype(np.float32)
 
-    def _embedding_distance(self, codes: torch.Tensor) -> torch.Tensor:
-        """Mean Euclidean distance of each standardised code to its ``n_neighbors`` nearest reference codes."""
-        # float64: |q|^2 + |r|^2 - 2 q.r cancels badly for near neighbours in float32, and the result
-        # would then hang on the order of the matrix product's sums (ONNX Runtime's differs from torch's).
-        as_tensor = functools.partial(torch.as_tensor, dtype=torch.float64, device=codes.device)
-        reference = as_tensor(self.embedding_reference_)
-        q = (codes.to(torch.float64) - as_tensor(self.embedding_center_)) / as_tensor(self.embedding_scale_)
-        # The neighbours are found with |q - r|^2 as one matrix product (what cdist does for large
-        # inputs; written out so that the ONNX export traces it), then their distances are taken
-        # exactly: the expansion leaves ~1e-8 noise in sqrt of a near-zero distance.
-        squared = (q * q).sum(dim=1, keepdim=True) - 2 * q @ reference.T + (reference * reference).sum(dim=1)
-        k = min(self.n_neighbors, len(reference))
-        nearest = squared.topk(k, dim=1, largest=False).indices
-        return (q.unsqueeze(1) - reference[nearest]).pow(2).sum(dim=2).sqrt().mean(dim=1)
+    def _tensor_components(
+        self, generator, discriminator, x: torch.Tensor, geometry: Geometry, needed=None, index=None
+    ) -> dict:
+        """Score parts of one network batch as tensors: the detector's own, then ``embedding``.
 
-    def _tensor_components(self, generator, discriminator, x: torch.Tensor, geometry: Geometry) -> dict:
-        """All score parts of one network batch as tensors: the detector's own, then ``embedding``."""
-        parts = dict(self._batch_components(generator, discriminator, x, geometry))
-        parts["embedding"] = self._embedding_distance(self._embedding(generator, discriminator, x, geometry))
+        ``needed`` (a set of part names; None: all) lets a score whose weights
+        leave parts out skip their networks: with the default
+        ``embedding_weight=1`` only the encoder runs (and AnoGAN's latent
+        search not at all). ``index`` is the :class:`_CodeIndex` of the call.
+        """
+        parts, code = {}, None
+        if needed is None or set(needed) - {"embedding"}:
+            parts, code = self._batch_components(generator, discriminator, x, geometry)
+            parts = dict(parts)
+        if needed is None or "embedding" in needed:
+            if code is None:
+                code = self._embedding(generator, discriminator, x, geometry)
+            parts["embedding"] = (index or _CodeIndex(self)).distance(code.flatten(1))
         return parts
 
     def _pixel_scale(self, rows: np.ndarray) -> np.ndarray:
@@ -719,13 +726,20 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         networks = self._scoring_networks()
         return _gather((part for rows in chunks for part in self._batch_outputs(rows, fn, networks)), n), layout
 
-    def _components(self, generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
-        parts = self._tensor_components(generator, discriminator, x, geometry)
-        return {name: values.cpu().numpy() for name, values in parts.items()}
+    def _components_fn(self, needed=None):
+        """``fn(generator, discriminator, x, geometry)`` -> the ``needed`` score parts of a batch as arrays,
+        for :meth:`_batch_outputs`; the reference codes are converted once for all its batches."""
+        index = _CodeIndex(self)
+
+        def components(generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
+            parts = self._tensor_components(generator, discriminator, x, geometry, needed, index)
+            return {name: values.cpu().numpy() for name, values in parts.items()}
+
+        return components
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Score parts of validated ``rows`` (float64)."""
-        return _gather(self._batch_outputs(rows, self._components, self._scoring_networks()), len(rows))
+        """All score parts of validated ``rows`` (float64)."""
+        return _gather(self._batch_outputs(rows, self._components_fn(), self._scoring_networks()), len(rows))
 
     def _component_weights(self, names) -> dict[str, float]:
         """Weight of each standardised part: ``embedding_weight`` for ``embedding``; the papers' parts share
@@ -801,3 +815,34 @@ def _first_rows(out, n: int):
     if isinstance(out, dict):
         return {key: value[:n] for key, value in out.items()}
     return out[:n]
+
+
+class _CodeIndex:
+    """The fitted reference codes of the ``embedding`` part, for one scoring call.
+
+    They are converted to float64 tensors (with their squared norms) on the
+    first batch and reused for the others, not converted batch by batch.
+    """
+
+    def __init__(self, detector: BaseGANDetector) -> None:
+        self.arrays = (detector.embedding_reference_, detector.embedding_center_, detector.embedding_scale_)
+        self.k = min(detector.n_neighbors, len(detector.embedding_reference_))
+        self.tensors = None
+
+    def distance(self, codes: torch.Tensor) -> torch.Tensor:
+        """Mean Euclidean distance of each standardised code to its ``k`` nearest reference codes."""
+        # float64: |q|^2 + |r|^2 - 2 q.r cancels badly for near neighbours in float32, and the result
+        # would then hang on the order of the matrix product's sums (ONNX Runtime's differs from torch's).
+        if self.tensors is None or self.tensors[0].device != codes.device:
+            reference, center, scale = (
+                torch.as_tensor(a, dtype=torch.float64, device=codes.device) for a in self.arrays
+            )
+            self.tensors = (reference, (reference * reference).sum(dim=1), center, scale)
+        reference, reference_norms, center, scale = self.tensors
+        q = (codes.to(torch.float64) - center) / scale
+        # The neighbours are found with |q - r|^2 as one matrix product (what cdist does for large
+        # inputs; written out so that the ONNX export traces it), then their distances are taken
+        # exactly: the expansion leaves ~1e-8 noise in sqrt of a near-zero distance.
+        squared = (q * q).sum(dim=1, keepdim=True) - 2 * q @ reference.T + reference_norms
+        nearest = squared.topk(self.k, dim=1, largest=False).indices
+        return (q.unsqueeze(1) - reference[nearest]).pow(2).sum(dim=2).sqrt().mean(dim=1)

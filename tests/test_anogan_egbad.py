@@ -99,10 +99,13 @@ def test_discriminator_term_and_latent_norm_options(cls, params, rng):
     ce = cls(**{**params, "disc_term": "ce"}).fit(X)
     assert set(ce.score_components(X)) == {"residual", "discriminator", "latent_norm", "embedding"}
     assert not np.allclose(fm.score_components(X)["feature"], ce.score_components(X)["discriminator"])
-    # The part's name follows disc_term: switching it needs a refit, and scoring says so.
-    fm.set_params(disc_term="ce")
+    # The part's name follows disc_term: switching it needs a refit, and a score that uses the part says so.
+    embedding = fm.score_components(X, standardize=True)["embedding"]
+    fm.set_params(disc_term="ce", embedding_weight=0.5)
     with pytest.raises(ValueError, match="refit the detector"):
         fm.anomaly_score(X)
+    # The default score (embedding_weight=1) computes none of the papers' parts, so it is unaffected.
+    np.testing.assert_array_equal(fm.set_params(embedding_weight=1.0).anomaly_score(X), embedding)
     fm.set_params(disc_term="fm")
     # latent_norm_weight adds exactly its weighted, standardised part to the score.
     # (On the paper's score: with the default embedding_weight=1 it has no share.)

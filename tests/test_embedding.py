@@ -100,3 +100,35 @@ def test_samples_trimmed_as_likely_anomalies_are_not_neighbours(rng):
     dropped = det.history_[-1]["train_dropped"]
     assert len(dropped) == 9  # 10 % of the 90 training rows
     assert det.embedding_reference_.shape[0] == 90 - len(dropped)
+
+
+@pytest.mark.parametrize("cls, params", DETECTORS, ids=lambda v: getattr(v, "__name__", ""))
+def test_the_score_computes_only_the_parts_its_weights_use(cls, params, digit_images, monkeypatch):
+    X = digit_images[0][:60]
+    det = cls(**TINY, **params).fit(X)
+    parts = det.score_components(X[:10], standardize=True)
+    # embedding_weight=1 (the default): the papers' parts, whose networks (and AnoGAN's latent
+    # search) are the costly ones, are not computed at all, and the score is unchanged.
+    expected = parts["embedding"]
+    with monkeypatch.context() as patched:
+        patched.setattr(cls, "_batch_components", lambda *args: pytest.fail("paper parts computed"))
+        np.testing.assert_array_equal(det.anomaly_score(X[:10]), expected)
+    # embedding_weight=0: the papers' score, without the embedding part.
+    det.set_params(embedding_weight=0.0)
+    weights = det._component_weights(parts)
+    papers = sum(weights[name] * values for name, values in parts.items() if name != "embedding")
+    with monkeypatch.context() as patched:
+        patched.setattr(cls, "_embedding", lambda *args: pytest.fail("embedding computed"))
+        np.testing.assert_allclose(det.anomaly_score(X[:10]), papers, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "cls, params", [d for d in DETECTORS if d[0] is not AnoGANDetector], ids=lambda v: getattr(v, "__name__", "")
+)
+def test_the_code_comes_from_the_same_pass_as_the_parts(cls, params, digit_images, monkeypatch):
+    """Detectors with an encoder take the code from the forward pass that the parts need: no second pass."""
+    X = digit_images[0][:60]
+    det = cls(**TINY, **params).fit(X)
+    expected = det.score_components(X[:10])["embedding"]
+    monkeypatch.setattr(cls, "_embedding", lambda *args: pytest.fail("encoder run a second time"))
+    np.testing.assert_array_equal(det.score_components(X[:10])["embedding"], expected)

@@ -57,3 +57,21 @@ def test_init_is_seeded_and_dcgan_like():
     assert not all(torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
     conv_std = torch.cat([m.weight.flatten() for m in a.modules() if isinstance(m, torch.nn.Conv2d)]).std()
     assert 0.015 < conv_std < 0.025
+
+
+@pytest.mark.parametrize("kind", ["unet", "mlp", "dense"])
+def test_forward_with_code_is_forward_and_encode_in_one_pass(kind):
+    from skgan_ad.nets import DenseSkipGenerator
+
+    torch.manual_seed(0)
+    if kind == "unet":
+        net, x = SkipUNetGenerator(1, 16, ngf=4, n_skips=1), torch.randn(3, 1, 16, 16)
+    elif kind == "mlp":
+        net, x = SkipMLPGenerator(5, (8, 4)), torch.randn(3, 5)
+    else:
+        net, x = DenseSkipGenerator(1, 16, ngf=4, depth=2), torch.randn(3, 1, 16, 16)
+    net.eval()
+    with torch.no_grad():
+        out, code = net.forward_with_code(x)
+        torch.testing.assert_close(out, net(x), rtol=0, atol=0)
+        torch.testing.assert_close(code, net.encode(x), rtol=0, atol=0)

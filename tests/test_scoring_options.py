@@ -34,8 +34,8 @@ def test_pixel_normalised_residual(cls, digit_images):
     expected = (per_pixel / det.residual_scale_[0]).reshape(6, -1).mean(axis=1)
     np.testing.assert_allclose(det.score_components(X[:6])["residual"], expected, rtol=1e-5, atol=1e-7)
     assert np.all(det.residual_scale_ >= det._PIXEL_SCALE_FLOOR)
-    # Switching the option after fit needs a refit, and says so.
-    plain.set_params(residual_norm="pixel")
+    # Switching the option after fit needs a refit, and a score that uses the residual says so.
+    plain.set_params(residual_norm="pixel", embedding_weight=0.5)
     with pytest.raises(ValueError, match="refit"):
         plain.score_samples(X[:3])
 

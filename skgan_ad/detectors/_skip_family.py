@@ -33,10 +33,11 @@ class SkipFamilyDetector(BaseGANDetector):
         return SkipGANomalyLoss(w_adv=self.w_adv, w_con=self.w_con, w_lat=self.w_lat, latent_distance=self._distance)
 
     def _batch_components(self, generator, discriminator, x, geometry):
-        fake = generator(x)
+        fake, code = generator.forward_with_code(x)
         _, f_real = discriminator(x)
         _, f_fake = discriminator(fake)
-        return {
+        parts = {
             "residual": self._residual(x, fake, geometry),
             "feature": _FEATURE_DISTANCES[self._distance](f_real, f_fake),
         }
+        return parts, code

@@ -207,8 +207,9 @@ class AnoGANDetector(BaseGANDetector):
 
     def _batch_components(self, generator, discriminator, x, geometry):
         z, disc, _, _ = self._search(generator, discriminator, x, geometry)
-        return {
+        parts = {
             "residual": self._residual(x, generator(z), geometry),
             DISCRIMINATOR_TERMS[self.disc_term]: disc,
             "latent_norm": latent_norm_distance(z),
         }
+        return parts, None  # the code (D's features of x) is not a by-product of the search's output

@@ -104,8 +104,9 @@ class EGBADDetector(BaseGANDetector):
         x_hat, z = generator(x)
         logits, f_real = discriminator((x, z))
         _, f_fake = discriminator((x_hat, z))
-        return {
+        parts = {
             "residual": self._residual(x, x_hat, geometry),
             DISCRIMINATOR_TERMS[self.disc_term]: discriminator_term(self.disc_term, logits, f_real, f_fake),
             "latent_norm": latent_norm_distance(z),
         }
+        return parts, z

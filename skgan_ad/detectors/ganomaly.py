@@ -89,7 +89,8 @@ class GANomalyDetector(BaseGANDetector):
 
     def _batch_components(self, generator, discriminator, x, geometry):
         x_hat, z, z_hat = generator(x)
-        return {
+        parts = {
             "residual": self._residual(x, x_hat, geometry),
             "latent": per_sample_mse(z, z_hat),
         }
+        return parts, z

@@ -45,23 +45,25 @@ def innermost_code(down: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
 
 def skip_connected_forward(
     down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor, n_skips: int | None = None
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Run a U-Net: ``down`` blocks in order, then ``up`` blocks; the up blocks that have a skip
     (the innermost ``n_skips``, all with None) are fed the concatenation of the matching down
-    block's output and the previous up block's."""
+    block's output and the previous up block's. Returns the output and the bottleneck code
+    (what :func:`innermost_code` gives), so a caller that needs both runs the encoder once."""
     skips = []
     h = x
     for block in down:
         h = block(h)
         skips.append(h)
     h = skips.pop()
+    code = h.flatten(1)
     n_levels = len(down)
     for j, block in enumerate(up):
         level = n_levels - 1 - j
         if has_skip(level, n_levels, n_skips):
             h = torch.cat([skips[level], h], dim=1)
         h = block(h)
-    return h
+    return h, code
 
 
 def dcgan_feature_stack(

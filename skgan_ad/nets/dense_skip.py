@@ -78,6 +78,10 @@ class DenseSkipGenerator(nn.Module):
         return innermost_code(self.down, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_code(x)[0]
+
+    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(G(x), encode(x))`` from one pass through the encoder."""
         levels: list[list[torch.Tensor]] = []  # levels[i] = [x[i][0], x[i][1], ...]
         h = x
         for block in self.down:
@@ -86,4 +90,4 @@ class DenseSkipGenerator(nn.Module):
         for j, column in enumerate(self.nested, start=1):
             for i, block in enumerate(column):
                 levels[i].append(block(torch.cat([*levels[i], self.upsample(levels[i + 1][j - 1])], dim=1)))
-        return self.out(levels[0][self.depth])
+        return self.out(levels[0][self.depth]), levels[-1][0].flatten(1)

@@ -68,5 +68,9 @@ class SkipUNetGenerator(nn.Module):
         """The 1x1 bottleneck code of ``x``, shape ``(n, 8 * ngf)`` (capped width)."""
         return innermost_code(self.down, x)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(G(x), encode(x))`` from one pass through the encoder."""
         return skip_connected_forward(self.down, self.up, x, self.n_skips)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_code(x)[0]
