@@ -98,8 +98,10 @@ lr : float, default=2e-4
 precision : {"float32", "bfloat16"}, default="float32"
     Arithmetic of training: "bfloat16" runs the forward passes under
     ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
-    float32) with channels-last image tensors, much faster on CPUs with AMX
-    or AVX-512 BF16 and on recent GPUs. Scoring is always float32.
+    float32) with channels-last image tensors and PyTorch's fused Adam
+    kernel, faster on CPUs with AMX or AVX-512 BF16 and on recent GPUs
+    (measured: 1.4-1.7x at the ``cpu`` preset, ``benchmarks/README.md``).
+    Scoring is always float32.
 embedding_weight : float in [0, 1], default=1.0
     Share of the ``embedding`` part in the anomaly score: the mean distance
     from a sample's learned code (the generator's encoder code, e.g.
