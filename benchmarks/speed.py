@@ -18,11 +18,11 @@ callback, :class:`StepTimer`), the part that ``precision`` changes; *fit
 images/s* divides the trained images by the whole ``fit``, which also
 validates the input, computes each epoch's validation loss, and scores the
 held-out normals and the training codes for the score statistics (all in
-float32). Achieved GFLOP/s of training is the FLOPs of one fit (counted once by
-``torch.utils.flop_counter`` on a 256-image, one-epoch fit: forward and
-backward passes of both networks, per training image) times the training
-images per second, beside the machine's matmul peak measured in the same run
-for that precision (a 2048x2048 matrix product).
+float32). Achieved GFLOP/s of training is the FLOPs of the training steps per image
+(counted once by ``torch.utils.flop_counter`` on a 256-image, one-epoch fit:
+forward and backward passes of both networks) times the training images per
+second, beside the machine's matmul peak measured in the same run for that
+precision (a 2048x2048 matrix product).
 
 Writes ``benchmarks/results/speed_<device>.json`` (with the hardware and
 library versions) and prints a markdown table from it. Times are wall-clock medians of
@@ -52,24 +52,36 @@ def _median_seconds(fn, repeats):
 
 
 class StepTimer(Callback):
-    """Records each epoch's wall time of the training steps alone (``train_step_s``) and their images
-    (``train_step_images``) in the detector's ``history_``."""
+    """Records each epoch's wall time of the training steps alone (``train_step_s``), their images
+    (``train_step_images``) and, with ``count_flops``, their FLOPs (``train_step_flops``, counted by
+    ``torch.utils.flop_counter``, which slows the steps down) in the detector's ``history_``."""
+
+    def __init__(self, count_flops: bool = False) -> None:
+        self.count_flops = count_flops
 
     def on_epoch_begin(self, net, **kwargs):
-        self.seconds, self.images = 0.0, 0
+        self.seconds, self.images, self.flops = 0.0, 0, 0
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training:
+            if self.count_flops:
+                self.counter = FlopCounterMode(display=False)
+                self.counter.__enter__()
             self.start = time.perf_counter()
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if training:
             self.seconds += time.perf_counter() - self.start
             self.images += len(batch[0])
+            if self.count_flops:
+                self.counter.__exit__(None, None, None)
+                self.flops += self.counter.get_total_flops()
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("train_step_s", self.seconds)
         net.history.record("train_step_images", self.images)
+        if self.count_flops:
+            net.history.record("train_step_flops", self.flops)
 
 
 def fit_throughputs(det, X, repeats: int) -> tuple[float, float, float]:
@@ -96,13 +108,14 @@ def matmul_peak_gflops(precision: str, device: str, repeats: int, n: int = 2048)
 
 
 def fit_flops_per_image(det, X) -> float:
-    """FLOPs of fitting ``det`` per training image and epoch, counted on a one-epoch fit of 256 images."""
-    probe = type(det)(**{**det.get_params(), "n_epochs": 1, "min_steps": 0})
-    sample = X[:256]
-    with FlopCounterMode(display=False) as counter:
-        probe.fit(sample)
-    n_train = len(sample) - round(probe.validation_fraction * len(sample))
-    return counter.get_total_flops() / n_train
+    """FLOPs of one training step per image (forward and backward passes of both networks), counted on a
+    one-epoch fit of 256 images; the rest of ``fit`` (validation, scoring the held-out normals) is not counted."""
+    counter = StepTimer(count_flops=True)
+    probe = type(det)(**{**det.get_params(), "n_epochs": 1, "min_steps": 0, "callbacks": [("steps", counter)]})
+    probe.fit(X[:256])
+    return sum(row["train_step_flops"] for row in probe.history_) / sum(
+        row["train_step_images"] for row in probe.history_
+    )
 
 
 def datasets(rng, n, which=("digits", "mnist", "cifar10")):

@@ -54,7 +54,8 @@ def test_speed(tmp_path, capsys):
     assert [r["precision"] for r in gans[:2]] == ["float32", "bfloat16"]
     # Achieved GFLOP/s: a positive share of the measured matmul peak of the same precision.
     assert set(payload["matmul_peak_gflops"]) == {"float32", "bfloat16"}
-    assert all(r["train_gflops"] > 0 and r["share_of_peak"] > 0 for r in gans)
+    # Only the training steps' FLOPs count (AnoGAN's fit-time latent search once made it "230 %" of the peak).
+    assert all(r["train_gflops"] > 0 and 0 < r["share_of_peak"] < 1 for r in gans)
     # The training steps are part of the fit: their throughput is the higher one.
     assert all(r["train_images_per_s"] > r["fit_images_per_s"] for r in gans)
     assert "bfloat16 / float32 training images/s (steps): digits 8x8 (n=32), SkipGANomaly:" in printed
