@@ -100,7 +100,7 @@ precision : {"float32", "bfloat16"}, default="float32"
     ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
     float32) with channels-last image tensors and PyTorch's fused Adam
     kernel, faster on CPUs with AMX or AVX-512 BF16 and on recent GPUs
-    (measured: 1.4-1.7x at the ``cpu`` preset, ``benchmarks/README.md``).
+    (measured: 1.4-1.8x at the ``cpu`` preset, ``benchmarks/README.md``).
     Scoring is always float32.
 embedding_weight : float in [0, 1], default=1.0
     Share of the ``embedding`` part in the anomaly score: the mean distance
