@@ -36,34 +36,51 @@ def has_skip(level: int, n_levels: int, n_skips: int | None) -> bool:
     return level < n_levels - 1 and level >= n_levels - 1 - n_skips_kept(n_skips, n_levels)
 
 
-def innermost_code(down: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
-    """The output of the last ``down`` block, flattened to ``(n, features)``: a U-Net's bottleneck code."""
-    for block in down:
-        x = block(x)
-    return x.flatten(1)
+class BottleneckGenerator(nn.Module):
+    """A generator whose ``down`` blocks end in a bottleneck code.
+
+    ``encode(x)`` is that code, flattened to ``(n, features)``; subclasses
+    define ``forward_with_code(x)`` -> ``(G(x), encode(x))`` from one pass
+    through the encoder, and ``forward`` is its first half.
+    """
+
+    down: nn.ModuleList
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.down:
+            x = block(x)
+        return x.flatten(1)
+
+    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_code(x)[0]
 
 
-def skip_connected_forward(
-    down: nn.ModuleList, up: nn.ModuleList, x: torch.Tensor, n_skips: int | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run a U-Net: ``down`` blocks in order, then ``up`` blocks; the up blocks that have a skip
-    (the innermost ``n_skips``, all with None) are fed the concatenation of the matching down
-    block's output and the previous up block's. Returns the output and the bottleneck code
-    (what :func:`innermost_code` gives), so a caller that needs both runs the encoder once."""
-    skips = []
-    h = x
-    for block in down:
-        h = block(h)
-        skips.append(h)
-    h = skips.pop()
-    code = h.flatten(1)
-    n_levels = len(down)
-    for j, block in enumerate(up):
-        level = n_levels - 1 - j
-        if has_skip(level, n_levels, n_skips):
-            h = torch.cat([skips[level], h], dim=1)
-        h = block(h)
-    return h, code
+class SkipConnectedUNet(BottleneckGenerator):
+    """A U-Net of ``down`` and ``up`` blocks: ``down`` in order, then ``up``; the up blocks that have
+    a skip (the innermost ``n_skips``, all with None) are fed the concatenation of the matching down
+    block's output and the previous up block's."""
+
+    up: nn.ModuleList
+    n_skips: int | None
+
+    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        skips = []
+        h = x
+        for block in self.down:
+            h = block(h)
+            skips.append(h)
+        h = skips.pop()
+        code = h.flatten(1)
+        n_levels = len(self.down)
+        for j, block in enumerate(self.up):
+            level = n_levels - 1 - j
+            if has_skip(level, n_levels, self.n_skips):
+                h = torch.cat([skips[level], h], dim=1)
+            h = block(h)
+        return h, code
 
 
 def dcgan_feature_stack(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import channel_widths, check_power_of_two, innermost_code
+from ._blocks import BottleneckGenerator, channel_widths, check_power_of_two
 from .spectral import maybe_spectral_norm
 
 #: Default cap on the number of downsamplings: the nested decoder has ``depth * (depth + 1) / 2``
@@ -18,7 +18,7 @@ def default_depth(image_size: int, max_depth: int = MAX_DEFAULT_DEPTH) -> int:
     return max(1, min(check_power_of_two(image_size, minimum=8) - 2, max_depth))
 
 
-class DenseSkipGenerator(nn.Module):
+class DenseSkipGenerator(BottleneckGenerator):
     """U-Net++ generator: nested, densely connected skip pathways between encoder and decoder.
 
     Node ``x[i][j]`` sits at resolution level ``i`` (``image_size / 2**i``, width
@@ -31,6 +31,8 @@ class DenseSkipGenerator(nn.Module):
     the decoder raw encoder maps, these intermediate nodes bridge the
     semantic gap between them, which sharpens reconstructions. The output is
     ``x[0][depth]`` through a 1x1 convolution and Tanh, with the input's size.
+    ``encode`` returns the deepest encoder node ``x[depth][0]``, flattened:
+    ``(n, width * (size / 2**depth)**2)``.
 
     ``depth`` (number of downsamplings) defaults to :func:`default_depth`. There
     is no BatchNorm: with ``spectral_norm=True`` (the default) every convolution
@@ -73,15 +75,7 @@ class DenseSkipGenerator(nn.Module):
         self.out = nn.Sequential(nn.Conv2d(widths[0], out_channels, 1), nn.Tanh())
         maybe_spectral_norm(self, spectral_norm)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The deepest encoder node ``x[depth][0]``, flattened: ``(n, width * (size / 2**depth)**2)``."""
-        return innermost_code(self.down, x)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_code(x)[0]
-
     def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(G(x), encode(x))`` from one pass through the encoder."""
         levels: list[list[torch.Tensor]] = []  # levels[i] = [x[i][0], x[i][1], ...]
         h = x
         for block in self.down:

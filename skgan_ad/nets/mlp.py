@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._blocks import has_skip, innermost_code, skip_connected_forward
+from ._blocks import SkipConnectedUNet, has_skip
 
 
 def _check_dims(hidden_dims: Sequence[int]) -> list[int]:
@@ -36,7 +36,7 @@ def mlp_decoder(sizes: Sequence[int]) -> nn.Sequential:
     return _mlp([int(s) for s in sizes], nn.ReLU)
 
 
-class SkipMLPGenerator(nn.Module):
+class SkipMLPGenerator(SkipConnectedUNet):
     """Fully connected U-Net: encoder layers feed the mirrored decoder layers.
 
     Encoder ``n_features -> hidden_dims[0] -> ... -> hidden_dims[-1]`` (Linear +
@@ -46,6 +46,7 @@ class SkipMLPGenerator(nn.Module):
     standardised, so no squashing nonlinearity). There is no BatchNorm, so
     training works with any batch size, a batch of one included. ``n_skips``
     keeps only the innermost skip connections, as for :class:`SkipUNetGenerator`.
+    ``encode`` returns the innermost encoder layer's output, shape ``(n, hidden_dims[-1])``.
     """
 
     def __init__(
@@ -65,17 +66,6 @@ class SkipMLPGenerator(nn.Module):
                 self.up.append(nn.Linear(c_in, n_features))
             else:
                 self.up.append(nn.Sequential(nn.Linear(c_in, sizes[i - 1]), nn.ReLU()))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The innermost encoder layer's output, shape ``(n, hidden_dims[-1])``."""
-        return innermost_code(self.down, x)
-
-    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(G(x), encode(x))`` from one pass through the encoder."""
-        return skip_connected_forward(self.down, self.up, x, self.n_skips)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_code(x)[0]
 
 
 class MLPDiscriminator(nn.Module):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from ._blocks import channel_widths, check_power_of_two, has_skip, innermost_code, skip_connected_forward
+from ._blocks import SkipConnectedUNet, channel_widths, check_power_of_two, has_skip
 
 
-class SkipUNetGenerator(nn.Module):
+class SkipUNetGenerator(SkipConnectedUNet):
     """Encoder-decoder whose every down block feeds the matching up block.
 
     ``log2(image_size)`` stride-2 blocks bring the image down to 1x1 (Conv 4x4,
@@ -23,6 +22,7 @@ class SkipUNetGenerator(nn.Module):
 
     ``n_skips`` keeps only the innermost skip connections (None: all of them,
     the paper's network; 0: a plain encoder-decoder through the 1x1 code).
+    ``encode`` returns that 1x1 bottleneck code, shape ``(n, 8 * ngf)`` (capped width).
     """
 
     def __init__(
@@ -63,14 +63,3 @@ class SkipUNetGenerator(nn.Module):
                     nn.BatchNorm2d(widths[i - 1]),
                 ]
             self.up.append(nn.Sequential(*layers))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The 1x1 bottleneck code of ``x``, shape ``(n, 8 * ngf)`` (capped width)."""
-        return innermost_code(self.down, x)
-
-    def forward_with_code(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(G(x), encode(x))`` from one pass through the encoder."""
-        return skip_connected_forward(self.down, self.up, x, self.n_skips)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_code(x)[0]
