@@ -89,9 +89,9 @@ def fit_throughputs(det, X, repeats: int) -> tuple[float, float, float]:
     fits, steps, whole = [], [], []
     for _ in range(repeats):
         _, seconds = timed(lambda: det.fit(X))
-        images = sum(row.get("train_step_images", 0) for row in det.history_)
+        images = sum(row["train_step_images"] for row in det.history_)
         fits.append(seconds)
-        steps.append(images / sum(row.get("train_step_s", 0.0) for row in det.history_))
+        steps.append(images / sum(row["train_step_s"] for row in det.history_))
         whole.append(images / seconds)
     return float(np.median(fits)), float(np.median(steps)), float(np.median(whole))
 
@@ -195,7 +195,7 @@ def render(payload: dict) -> str:
         # Files written before precisions were measured have no GFLOP/s; before the step timer, images/s
         # was of the whole fit.
         compute = f"{r['train_gflops']:.1f} ({100 * r['share_of_peak']:.0f} %)" if "train_gflops" in r else ""
-        steps = f"{r['train_images_per_s']:.0f}" if "precision" in r and "fit_images_per_s" in r else ""
+        steps = f"{r['train_images_per_s']:.0f}" if _steps_timed(r) else ""
         whole = r.get("fit_images_per_s", r["train_images_per_s"])
         lines.append(
             f"| {r['data']} | {r['method']} | {r.get('precision', 'float32')} | {r['fit_s']:.2f} | {steps} | "
@@ -210,12 +210,16 @@ def render(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def _steps_timed(row: dict) -> bool:
+    """Whether ``train_images_per_s`` of a result row is of the training steps alone: a detector's row
+    (baselines have no precision) written since :class:`StepTimer` (older rows timed the whole fit)."""
+    return "precision" in row and "fit_images_per_s" in row
+
+
 def _precision_speedups(results) -> list[str]:
     """Lines ``data, method: 1.23x``, for every detector measured at both precisions (step throughput)."""
     by_precision = {
-        (r["data"], r["method"], r["precision"]): r["train_images_per_s"]
-        for r in results
-        if "precision" in r and "fit_images_per_s" in r
+        (r["data"], r["method"], r["precision"]): r["train_images_per_s"] for r in results if _steps_timed(r)
     }
     return [
         f"{data}, {method.split(',')[0]}: {by_precision[data, method, 'bfloat16'] / value:.2f}x"
