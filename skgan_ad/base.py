@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import operator
 import os
 import textwrap
@@ -119,7 +120,10 @@ n_neighbors : int, default=5
     reference codes). The reference codes are those of the training
     samples (not the held-out ones, nor those the last epoch trimmed with
     ``trim_fraction``), at most 8,192 of them, drawn at random beyond that;
-    they are kept in ``embedding_reference_``. A
+    they are kept in ``embedding_reference_``. A training sample is never
+    its own neighbour: a scored row equal to a reference row is scored
+    without it (leave-one-out, as ``LocalOutlierFactor`` scores its training
+    set), so ``fit(X).predict(X)`` flags about ``contamination`` of ``X``. A
     scoring parameter, but the part's held-out statistics depend on it:
     refit after changing it (with ``memory``, that trains nothing).
 lambda_score : float in [0, 1]
@@ -208,6 +212,9 @@ component_stats_ : dict
 embedding_reference_ : ndarray of shape (n_reference, n_codes), float32
     Standardised learned codes of (at most 8,192) training samples: the
     neighbours of the ``embedding`` part.
+embedding_keys_ : ndarray of shape (n_reference,), uint64
+    A key of each reference code's input row (a hash of its exact values): a
+    scored row equal to one of them is scored leave-one-out, without its own code.
 embedding_center_, embedding_scale_ : ndarray of shape (n_codes,)
     Mean and standard deviation of each code coordinate on those samples.
 calibration_scores_ : ndarray of shape (n_held_out,)
@@ -610,6 +617,9 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         if len(rows) > self._EMBEDDING_MAX_REFERENCE:
             rows = rows[np.sort(rng.choice(len(rows), self._EMBEDDING_MAX_REFERENCE, replace=False))]
         codes = _gather(self._batch_outputs(rows, self._embedding, self._scoring_networks()), len(rows))
+        # Each reference code's row, by its exact bytes: a scored row that is one of them is scored
+        # without it (leave-one-out), so training samples do not look normal by matching themselves.
+        self.embedding_keys_ = row_keys(rows)
         center, spread = codes.mean(axis=0), codes.std(axis=0)
         # A coordinate that (almost) never varies on normal data (a dead unit) keeps its raw scale
         # rather than turning round-off into huge standardised distances.
@@ -619,14 +629,16 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         self.embedding_reference_ = ((codes - center) / scale).astype(np.float32)
 
     def _tensor_components(
-        self, generator, discriminator, x: torch.Tensor, geometry: Geometry, needed=None, index=None
+        self, generator, discriminator, x: torch.Tensor, geometry: Geometry, needed=None, index=None, rows=None
     ) -> dict:
         """Score parts of one network batch as tensors: the detector's own, then ``embedding``.
 
         ``needed`` (a set of part names; None: all) lets a score whose weights
         leave parts out skip their networks: with the default
         ``embedding_weight=1`` only the encoder runs (and AnoGAN's latent
-        search not at all). ``index`` is the :class:`_CodeIndex` of the call.
+        search not at all). ``index`` is the :class:`_CodeIndex` of the call;
+        ``rows``, the batch's validated input rows (without padding), lets it
+        leave each reference row out of its own neighbours.
         """
         parts, code = {}, None
         if needed is None or set(needed) - {"embedding"}:
@@ -635,7 +647,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         if needed is None or "embedding" in needed:
             if code is None:
                 code = self._embedding(generator, discriminator, x, geometry)
-            parts["embedding"] = (index or _CodeIndex(self)).distance(code.flatten(1))
+            index = index or _CodeIndex(self)
+            parts["embedding"] = index.distance(code.flatten(1), index.self_matches(rows, code))
         return parts
 
     def _pixel_scale(self, rows: np.ndarray) -> np.ndarray:
@@ -692,9 +705,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     def _batch_outputs(self, rows: np.ndarray, fn, networks):
         """Yield ``fn(generator, discriminator, x, geometry)`` for each scaled network batch of ``rows``, without grad.
 
-        A sample's score must not depend on the batch it comes in, to the last
-        bit. BatchNorm runs in eval mode, so no statistic of the batch enters;
-        what is left is round-off:
+        A sample's score must not depend on the batch it comes in. BatchNorm
+        runs in eval mode, so no statistic of the batch enters; what is left is
+        round-off, kept small (README, "Batches": 1e-12 relative for tabular
+        networks, 1e-5 for image networks) but not zero, since the matrix
+        routines of some CPUs round a row differently by its position in the batch:
 
         * every batch is padded to ``batch_size`` samples, so the matrix and
           convolution routines always see one shape (a float32 or float64
@@ -712,7 +727,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
                 x = x.to(device=parameter.device, dtype=parameter.dtype)
                 if len(x) < self.batch_size:
                     x = torch.cat([x, x.new_zeros((self.batch_size - len(x), *x.shape[1:]))])
-                yield _first_rows(fn(generator, discriminator, x, geometry), len(chunk))
+                extra = {"rows": chunk} if getattr(fn, "takes_rows", False) else {}
+                yield _first_rows(fn(generator, discriminator, x, geometry, **extra), len(chunk))
 
     def _map_batches(self, rows: np.ndarray, fn) -> list:
         """``fn``'s outputs for the network batches of validated ``rows``, as a list (see :meth:`_batch_outputs`).
@@ -733,10 +749,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         for :meth:`_batch_outputs`; the reference codes are converted once for all its batches."""
         index = _CodeIndex(self)
 
-        def components(generator, discriminator, x, geometry) -> dict[str, np.ndarray]:
-            parts = self._tensor_components(generator, discriminator, x, geometry, needed, index)
+        def components(generator, discriminator, x, geometry, rows=None) -> dict[str, np.ndarray]:
+            parts = self._tensor_components(generator, discriminator, x, geometry, needed, index, rows)
             return {name: values.cpu().numpy() for name, values in parts.items()}
 
+        components.takes_rows = True  # _batch_outputs passes each batch's rows (leave-one-out)
         return components
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -819,20 +836,56 @@ def _first_rows(out, n: int):
     return out[:n]
 
 
+def row_keys(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit key of each row's exact float64 bytes (uint64): how a training row is recognised when scored."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    digests = b"".join(hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in rows)
+    return np.frombuffer(digests, dtype=np.uint64).copy()
+
+
 class _CodeIndex:
     """The fitted reference codes of the ``embedding`` part, for one scoring call.
 
     They are converted to float64 tensors (with their squared norms) on the
     first batch and reused for the others, not converted batch by batch.
+
+    A scored row identical to a reference row (a training sample) is scored
+    leave-one-out, without that reference code, as ``LocalOutlierFactor``
+    scores its training set: otherwise it would be its own nearest neighbour at
+    distance 0, and ``fit(X).predict(X)`` would flag far fewer than
+    ``contamination`` of ``X``. Its duplicates, if any, stay neighbours. Every
+    sample is scored against the same number of neighbours, ``k``, at most one
+    less than the reference codes.
     """
 
     def __init__(self, detector: BaseGANDetector) -> None:
         self.arrays = (detector.embedding_reference_, detector.embedding_center_, detector.embedding_scale_)
-        self.k = min(detector.n_neighbors, len(detector.embedding_reference_))
+        n_reference = len(detector.embedding_reference_)
+        keys = getattr(detector, "embedding_keys_", None)
+        # With a single reference code there is nothing to leave one out for.
+        self.positions = None if keys is None or n_reference < 2 else {k: i for i, k in enumerate(keys.tolist())}
+        self.k = min(detector.n_neighbors, n_reference - 1 if self.positions is not None else n_reference)
         self.tensors = None
 
-    def distance(self, codes: torch.Tensor) -> torch.Tensor:
-        """Mean Euclidean distance of each standardised code to its ``k`` nearest reference codes."""
+    def self_matches(self, rows, codes: torch.Tensor) -> torch.Tensor | None:
+        """For ``codes`` of which the first ``len(rows)`` are those of ``rows``: the index of the
+        reference code each row is (-1 for none and for padding), or None when nothing matches.
+
+        Without rows (the ONNX export traces this) it touches nothing, not even the codes' shape,
+        which an exporter would otherwise fix as a constant."""
+        if rows is None or self.positions is None:
+            return None
+        found = [self.positions.get(key, -1) for key in row_keys(rows).tolist()]
+        if max(found, default=-1) < 0:
+            return None
+        return torch.tensor(found + [-1] * (len(codes) - len(found)), dtype=torch.long)
+
+    def distance(self, codes: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean Euclidean distance of each standardised code to its ``k`` nearest reference codes.
+
+        ``exclude`` (one reference index per code, -1 for none) leaves that
+        reference code out of the code's neighbours.
+        """
         # float64: |q|^2 + |r|^2 - 2 q.r cancels badly for near neighbours in float32, and the result
         # would then hang on the order of the matrix product's sums (ONNX Runtime's differs from torch's).
         if self.tensors is None or self.tensors[0].device != codes.device:
@@ -846,5 +899,8 @@ class _CodeIndex:
         # inputs; written out so that the ONNX export traces it), then their distances are taken
         # exactly: the expansion leaves ~1e-8 noise in sqrt of a near-zero distance.
         squared = (q * q).sum(dim=1, keepdim=True) - 2 * q @ reference.T + reference_norms
+        if exclude is not None:
+            hit = torch.nonzero(exclude >= 0).flatten().to(codes.device)
+            squared[hit, exclude.to(codes.device)[hit]] = torch.inf
         nearest = squared.topk(self.k, dim=1, largest=False).indices
         return (q.unsqueeze(1) - reference[nearest]).pow(2).sum(dim=2).sqrt().mean(dim=1)

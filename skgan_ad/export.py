@@ -262,7 +262,10 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
     float64 round-off; image networks compute in float32, as in
     ``score_samples``, and the scores agree to float32 round-off (measured:
     at most 6e-6 of the largest absolute score), not bit for bit. Subtract
-    ``detector.offset_`` for ``decision_function``.
+    ``detector.offset_`` for ``decision_function``. The graph scores every
+    row as a new sample: ``score_samples`` scores the detector's own training
+    rows leave-one-out (never their own neighbour in the ``embedding`` part),
+    which a graph given pixels alone cannot recognise.
 
     Examples
     --------
@@ -272,12 +275,12 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
         import onnxruntime
         from skgan_ad import SkipGANomalyDetector, export_onnx
 
-        X = np.random.RandomState(0).normal(size=(64, 4))
+        X, X_new = np.random.RandomState(0).normal(size=(64, 4)), np.random.RandomState(1).normal(size=(20, 4))
         detector = SkipGANomalyDetector(n_epochs=2, hidden_dims=(8, 4), random_state=0).fit(X)
         export_onnx(detector, "detector.onnx")
         session = onnxruntime.InferenceSession("detector.onnx")
-        scores = session.run(["score_samples"], {"rows": X})[0]
-        np.testing.assert_allclose(scores, detector.score_samples(X), rtol=1e-9, atol=1e-12)
+        scores = session.run(["score_samples"], {"rows": X_new})[0]
+        np.testing.assert_allclose(scores, detector.score_samples(X_new), rtol=1e-9, atol=1e-12)
     """
     if not isinstance(detector, BaseGANDetector):
         raise TypeError(

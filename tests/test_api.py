@@ -118,7 +118,7 @@ def test_pipeline_and_cross_val_score(rng):
     abnormal = rng.normal(loc=4.0, size=(30, 5))
     pipe = make_pipeline(StandardScaler(), SkipGANomalyDetector(**{**TINY, "n_epochs": 5, "lr": 1e-2}))
     pipe.fit(normal)
-    X = np.vstack([normal[:30], abnormal])
+    X = np.vstack([rng.normal(size=(30, 5)), abnormal])  # new normals: none of them a training row
     y = np.r_[np.zeros(30), np.ones(30)]
     assert pipe.predict(X).shape == (60,)
     assert roc_auc_score(y, -pipe.score_samples(X)) > 0.9

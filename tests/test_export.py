@@ -52,16 +52,20 @@ CASES = {
 
 
 def make_data(kind, n=40):
-    """Training data and a test set of normal and shifted (anomalous) samples, as the detector takes them."""
+    """Training data and a test set of 25 new normal and 12 shifted (anomalous) samples, as the detector takes them.
+
+    No test sample is a training sample: those are scored leave-one-out (``embedding`` part), which
+    the graph, given pixels only, does not do.
+    """
     rng = np.random.RandomState(0)
     if kind == "rows":
-        X = rng.normal(size=(n, 5))
+        X = rng.normal(size=(n + 25, 5))
         shifted = X[:12] + rng.normal(scale=3.0, size=(12, 5))
     else:
         shape = kind[1:] if kind[0] == 1 else kind  # one channel as (n, H, W), the others as (n, C, H, W)
-        X = rng.uniform(size=(n, *shape))
+        X = rng.uniform(size=(n + 25, *shape))
         shifted = np.clip(X[:12] + rng.uniform(-0.8, 0.8, size=(12, *shape)), 0, 1)
-    return X, np.concatenate([X[:25], shifted])
+    return X[:n], np.concatenate([X[n:], shifted])
 
 
 def as_rows(X):
@@ -74,12 +78,14 @@ def assert_close(got, expected, rtol, scale=None):
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
 
 
+@pytest.mark.parametrize("embedding_weight", [1.0, 0.5, 0.0])
 @pytest.mark.parametrize("case", CASES)
-def test_onnxruntime_gives_score_samples(case, tmp_path):
-    """The graph returns score_samples (and, with components=True, the raw parts) for any batch size."""
+def test_onnxruntime_gives_score_samples(case, embedding_weight, tmp_path):
+    """The graph returns score_samples (and, with components=True, the raw parts) for any batch size,
+    with the default score, the papers' score and half of each."""
     cls, kind, params = CASES[case]
     X, X_test = make_data(kind)
-    detector = cls(**{**TINY, **params}).fit(X)
+    detector = cls(**{**TINY, **params, "embedding_weight": embedding_weight}).fit(X)
     path = export_onnx(detector, tmp_path / "detector.onnx", components=True)
     session = onnxruntime.InferenceSession(path)
 
@@ -169,10 +175,10 @@ def test_missing_extra_names_the_install_line(tmp_path, monkeypatch):
 
 def test_the_graph_runs_without_pytorch(tmp_path):
     """export_onnx's docstring example, scored in a process where importing torch fails."""
-    X = np.random.RandomState(0).normal(size=(64, 4))
+    X, X_new = np.random.RandomState(0).normal(size=(64, 4)), np.random.RandomState(1).normal(size=(20, 4))
     detector = SkipGANomalyDetector(n_epochs=2, hidden_dims=(8, 4), random_state=0).fit(X)
     export_onnx(detector, tmp_path / "detector.onnx")
-    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "X.npy", X_new)
     script = textwrap.dedent(
         """
         import sys
@@ -184,4 +190,4 @@ def test_the_graph_runs_without_pytorch(tmp_path):
         """
     )
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=120)
-    np.testing.assert_allclose(np.load(tmp_path / "scores.npy"), detector.score_samples(X), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.load(tmp_path / "scores.npy"), detector.score_samples(X_new), rtol=1e-9, atol=1e-12)

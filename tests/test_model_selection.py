@@ -106,7 +106,7 @@ class _KnownParts(SkipGANomalyDetector):
     is close to chance while a combiner that learns from labels can do nearly as well as ``feature`` alone.
     """
 
-    def _tensor_components(self, generator, discriminator, x, geometry, needed=None, index=None):
+    def _tensor_components(self, generator, discriminator, x, geometry, needed=None, index=None, rows=None):
         return {"residual": x[:, 1].abs(), "feature": x[:, 0].abs()}
 
 
