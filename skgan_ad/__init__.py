@@ -1,5 +1,6 @@
 """GAN-based anomaly detection as scikit-learn estimators."""
 
+from ._outlier import CalibrationWarning
 from ._validation import AmbiguousLayoutWarning
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
@@ -24,6 +25,7 @@ __all__ = [
     "AmbiguousLayoutWarning",
     "AnoGANDetector",
     "BaseGANDetector",
+    "CalibrationWarning",
     "DenseSkipAttentionDetector",
     "EGBADDetector",
     "InconsistentVersionWarning",

@@ -10,7 +10,9 @@ One private module used by the detectors (``base.py``), :class:`~skgan_ad.PatchD
   gives it a ``fit`` that leaves no half-fitted state behind;
 * :func:`anomaly_scores` reads any outlier detector's scores as "higher = more abnormal";
 * :func:`holdout_split`, :func:`threshold_at` and :func:`draw_seed`: the held-out
-  normals, the ``offset_`` taken on them, and the seeds handed down from ``random_state``;
+  normals, the ``offset_`` taken on them (a conformal quantile, with
+  :class:`CalibrationWarning` when they are too few), and the seeds handed down
+  from ``random_state``;
 * :func:`check_sigma` and :func:`smooth_maps`: the Gaussian smoothing of anomaly maps.
 """
 
@@ -198,12 +200,84 @@ def holdout_split(rows: np.ndarray, fraction: float, rng: np.random.RandomState)
     return rows[np.sort(order[n_valid:])], rows[np.sort(order[:n_valid])]
 
 
-def threshold_at(calibration_scores: np.ndarray, contamination: float) -> float:
-    """``offset_``: the ``contamination`` quantile of the ``score_samples`` of held-out normals.
+class CalibrationWarning(UserWarning):
+    """Too few held-out normal scores for ``offset_`` to keep the requested false-positive rate closely.
 
-    ``predict`` then flags about ``contamination`` of new normal samples.
+    ``offset_`` is a finite-sample (conformal) quantile of the held-out normals'
+    scores: new normal samples are flagged at a rate of at most
+    ``contamination`` on average, but with few held-out scores that rate
+    varies a lot from one fit to the next. The message gives the numbers.
     """
-    return float(np.percentile(calibration_scores, 100.0 * contamination))
+
+
+def conformal_rank(n: int, contamination: float) -> int:
+    """``k = floor(contamination (n + 1))``: ``offset_`` is the ``k``-th smallest of ``n`` held-out scores.
+
+    A new normal sample's score is then below it with probability ``k / (n + 1) <= contamination``
+    (the scores being exchangeable and without ties); ``k = 0`` means no rank can promise that.
+    """
+    # The small tolerance keeps e.g. 0.1 * 30 = 3.0000000000000004 from being read as 3 when it is 3.
+    return int(np.floor(contamination * (n + 1) + 1e-9))
+
+
+def false_positive_spread(n: int, contamination: float) -> tuple[float, float]:
+    """Mean and standard deviation, over fits, of the rate at which ``offset_`` flags new normal samples.
+
+    With ``k`` of :func:`conformal_rank`, the rate is Beta(k, n + 1 - k)-distributed: mean ``k / (n + 1)``,
+    variance ``mean (1 - mean) / (n + 2)``.
+    """
+    mean = conformal_rank(n, contamination) / (n + 1)
+    return mean, float(np.sqrt(mean * (1 - mean) / (n + 2)))
+
+
+def threshold_at(calibration_scores: np.ndarray, contamination: float, *, what: str = "held-out normal") -> float:
+    """``offset_``: the finite-sample (conformal) ``contamination`` quantile of held-out normal scores.
+
+    It is the ``k``-th smallest of the ``n`` scores, ``k = floor(contamination (n + 1))``
+    (:func:`conformal_rank`), raised by one unit in the last place so that ``predict`` flags
+    exactly ``k`` of the held-out samples and a new normal sample with probability
+    ``k / (n + 1)``: at most ``contamination`` and within ``1 / (n + 1)`` of it. A plain
+    percentile of the held-out scores promises nothing of the kind on small data.
+    With fewer than ``4 (1 - contamination) / contamination - 2`` scores (34 at 0.1), the
+    realised rate's spread over fits exceeds half of ``contamination``, and a
+    :class:`CalibrationWarning` gives the numbers; with ``k = 0`` no rank keeps the promise,
+    the smallest score is the offset, and about ``1 / (n + 1)`` of new normals are flagged.
+
+    Examples
+    --------
+    >>> threshold_at(np.arange(99.0), 0.1)  # k = floor(0.1 * 100) = 10: just above the 10th smallest
+    9.000000000000002
+    """
+    scores = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    n, k = len(scores), conformal_rank(len(scores), contamination)
+    # The spread is about sqrt(c (1 - c) / (n + 2)); within c / 2 from n + 2 >= 4 (1 - c) / c on (monotone in n,
+    # unlike the exact spread, which jumps with the rank).
+    enough = int(np.ceil(max(4 * (1 - contamination) / contamination - 2, 1 / contamination - 1) - 1e-9))
+    if n < enough:
+        mean, spread = false_positive_spread(n, contamination)
+        if k == 0:
+            said = (
+                f"no threshold can keep contamination={contamination:g} on {n} {what} scores (that needs at least "
+                f"{int(np.ceil(1 / contamination - 1 - 1e-9))}): offset_ is the smallest of them, and about "
+                f"{1 / (n + 1):.3f} of new normal samples will be flagged"
+            )
+        else:
+            said = (
+                f"offset_ rests on only {n} {what} scores: at contamination={contamination:g} new normal samples are "
+                f"flagged at a rate of {mean:.3f} on average, varying by {spread:.3f} (one standard deviation) from "
+                "one fit to the next"
+            )
+        warnings.warn(
+            CalibrationWarning(
+                f"{said}; hold out at least {enough} normal samples (more training data or a larger "
+                "validation_fraction) for a spread within half of contamination"
+            ),
+            stacklevel=2,
+        )
+    # Just above the k-th score, so that it is flagged itself: then exactly k of the n scores are flagged
+    # (which scikit-learn's checks count on the training set when validation_fraction=0), and a new
+    # normal sample is flagged when its score is at most the k-th, with probability k / (n + 1).
+    return float(np.nextafter(scores[max(k, 1) - 1], np.inf))
 
 
 def draw_seed(rng: np.random.RandomState) -> int:
