@@ -24,7 +24,7 @@ from skgan_ad._training import GANTrainer
 from skgan_ad.metrics import anomaly_auc_scorer
 from skgan_ad.model_selection import NormalOnlySplit
 
-from .conftest import TINY
+from .conftest import TINY, assert_batch_invariant
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
@@ -54,7 +54,7 @@ def image_detector():
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_two_chunk_image_array_scores_equal_numpy_exactly(image_detector, method):
+def test_two_chunk_image_array_scores_equal_numpy(image_detector, method):
     detector, images = image_detector
     X = da.from_array(images, chunks=(25, 4, 8, 1))  # 2 chunks of samples; the pixel axes get rejoined
     scores = score_dask(detector, X, method=method)
@@ -62,7 +62,15 @@ def test_two_chunk_image_array_scores_equal_numpy_exactly(image_detector, method
     computed = scores.compute()
     expected = getattr(detector, method)(images)
     assert computed.dtype == expected.dtype == (np.int64 if method == "predict" else np.float64)
-    np.testing.assert_array_equal(computed, expected)
+    _assert_scores_agree(computed, expected, method, "images")
+
+
+def _assert_scores_agree(computed, expected, method: str, kind: str) -> None:
+    """Labels exactly; scores to the batch tolerance (chunks put a sample at another position in its batch)."""
+    if method == "predict":
+        np.testing.assert_array_equal(computed, expected)
+    else:
+        assert_batch_invariant(computed, expected, kind)
 
 
 def test_two_chunk_tabular_array_scores_equal_numpy(rng):
@@ -70,7 +78,7 @@ def test_two_chunk_tabular_array_scores_equal_numpy(rng):
     X = rng.normal(size=(81, 5))
     for method in METHODS:
         scores = score_dask(detector, da.from_array(X, chunks=(41, 5)), method=method)
-        np.testing.assert_array_equal(scores.compute(), getattr(detector, method)(X))
+        _assert_scores_agree(scores.compute(), getattr(detector, method)(X), method, "rows")
 
 
 def test_the_model_is_one_node_of_the_graph_that_every_block_depends_on(image_detector):
@@ -87,7 +95,7 @@ def test_score_dask_on_a_local_cluster(rng):
     X = rng.normal(size=(80, 5))
     with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None):
         scores = score_dask(detector, da.from_array(X, chunks=40), method="decision_function").compute()
-    np.testing.assert_array_equal(scores, detector.decision_function(X))
+    assert_batch_invariant(scores, detector.decision_function(X))
 
 
 def test_score_dask_rejects_bad_input(rng):
@@ -110,7 +118,7 @@ def test_score_dask_on_a_dask_dataframe_keeps_the_index(rng):
     frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=list("abc"), index=np.arange(100, 140))
     detector = SkipGANomalyDetector(**TINY).fit(frame)
     scores = score_dask(detector, dd.from_pandas(frame, npartitions=2)).compute()
-    np.testing.assert_array_equal(scores.to_numpy(), detector.score_samples(frame))
+    assert_batch_invariant(scores.to_numpy(), detector.score_samples(frame))
     np.testing.assert_array_equal(scores.index, frame.index)
 
 
