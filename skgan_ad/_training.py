@@ -166,7 +166,8 @@ def _train_networks(
     if verbose:
         steps = trainer.max_epochs * steps_per_epoch
         print(
-            f"training budget: {trainer.max_epochs} epochs x {len(x_train)} samples = {steps} optimiser steps "
+            f"training budget: {trainer.max_epochs} epoch{'s' * (trainer.max_epochs != 1)} x {len(x_train)} samples "
+            f"= {steps} optimiser steps "
             f"of batch {spec.batch_size} (n_epochs={spec.n_epochs}, min_steps={spec.min_steps})",
             flush=True,
         )

@@ -20,9 +20,12 @@ computes anything differently from the library.
   is never a feature.
 
 Labels read 1 as an anomaly and 0 as normal. ``fit`` trains on the normal
-samples when ``DATA`` has labels, on every sample otherwise. Every failure ends
-with exit status 2 and one line on stderr, ``skgan-ad: error: ...``;
-``--debug`` shows the traceback instead.
+samples when ``DATA`` has labels, on every sample otherwise. ``score`` and
+``evaluate`` refuse images of another colour than the model's (RGB on a grey
+model, grey on an RGB one) unless ``--convert-color`` asks for the conversion.
+Training's colour codes go to a terminal only, never with ``NO_COLOR`` set.
+Every failure ends with exit status 2 and one line on stderr,
+``skgan-ad: error: ...``; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import argparse
 import ast
 import csv
 import os
+import re
 import sys
+from contextlib import ExitStack, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +53,8 @@ DETECTORS = {
     "egbad": "EGBADDetector",
 }
 
-# Pillow modes with one colour band: such images train a one-channel detector unless --color says otherwise.
+# ANSI colour codes (SGR sequences such as ESC[32m): skorch's epoch table marks the best values with them.
+_COLOR_CODE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class CLIError(Exception):
@@ -80,6 +86,7 @@ def read_data(
     normal_class="good",
     label_column="label",
     labels=None,
+    convert_color: bool = True,
 ) -> Data:
     """Read ``DATA`` (an image folder, a ``.npy`` or a ``.csv`` file) as the commands do.
 
@@ -98,10 +105,13 @@ def read_data(
         The CSV column of labels, if the file has one.
     labels : path or None
         A ``.npy`` or text file of one label per sample; overrides the labels found in ``DATA``.
+    convert_color : bool
+        With ``grey`` given, convert images of the other colour (colour to grey, grey to RGB) to it; False
+        refuses them, naming the first, as ``score`` and ``evaluate`` do without ``--convert-color``.
     """
     path = Path(path)
     if path.is_dir():
-        data = _read_folder(path, part, grey, size, normal_class)
+        data = _read_folder(path, part, grey, size, normal_class, convert_color)
     elif not path.exists():
         raise CLIError(f"DATA {path} does not exist")
     elif path.suffix.lower() == ".npy":
@@ -117,7 +127,7 @@ def read_data(
     return data
 
 
-def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: str) -> Data:
+def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: str, convert_color: bool) -> Data:
     from .datasets import IMAGE_EXTENSIONS, class_folders, list_images, read_images
 
     source = f"image folder {root}"
@@ -137,8 +147,39 @@ def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: s
         y = (names != normal_class).astype(int) if normal_class in names else None
     if not files:
         raise CLIError(f"{source} holds no images ({', '.join(IMAGE_EXTENSIONS)}) directly or in sub-folders")
+    if grey is not None and not convert_color:
+        _check_color(files, grey)
     X = read_images(files, grey=grey, size=size)
     return Data(X, [f.relative_to(root).as_posix() for f in files], "path", y, source)
+
+
+def _check_color(files, grey: bool) -> None:
+    """Refuse images of the other colour than the model's (``grey``): read_images would convert them without a
+    word, and a colour photograph scored as grey (or a grey scan as flat RGB) is not the data the model learnt."""
+    from .datasets import _GREY_MODES, _import_pil
+
+    Image = _import_pil()
+    other = []
+    for path in files:
+        try:
+            with Image.open(path) as img:  # reads the header only
+                mode, bands = img.mode, len(img.getbands())
+        except (OSError, ValueError, SyntaxError):
+            continue  # read_images names the file it cannot decode
+        if (mode in _GREY_MODES) != grey:
+            other.append((path, mode, bands))
+    if not other:
+        return
+    path, mode, bands = other[0]
+    kind = "colour" if grey else "grey"
+    channels = "a colour palette" if mode in ("P", "PA") else _count(bands, "channel")
+    share = "all" if len(other) == len(files) else f"{len(other)} of the"
+    more = f" ({share} {len(files)} images are {kind})" if len(other) > 1 else ""
+    raise CLIError(
+        f"{path} is a {kind} image (mode {mode}, {channels}) but the model takes "
+        f"{'grey images (1 channel)' if grey else 'RGB images (3 channels)'}{more}; pass --convert-color to "
+        f"convert such images to {'grey' if grey else 'RGB'}"
+    )
 
 
 def _read_npy(path: Path) -> Data:
@@ -167,7 +208,9 @@ def _read_csv(path: Path, label_column: str) -> Data:
         lines = lines[1:]
     for n, row in lines:
         if len(row) != len(header):
-            raise CLIError(f"{path}, line {n}: {len(row)} fields, but the first line has {len(header)}")
+            raise CLIError(
+                f"{path}, line {n}: {_count(len(row), 'field')}, but the first line has {_count(len(header), 'field')}"
+            )
     columns = {}
     for j, name in enumerate(header):
         for n, row in lines:
@@ -212,7 +255,7 @@ def _read_labels(path, n: int) -> np.ndarray:
         raise CLIError(f"cannot read labels from {path}: {exc}") from exc
     y = _check_labels(np.ravel(y), f"--labels {path}")
     if len(y) != n:
-        raise CLIError(f"--labels {path} holds {len(y)} labels for {n} samples")
+        raise CLIError(f"--labels {path} holds {_count(len(y), 'label')} for {_count(n, 'sample')}")
     return y
 
 
@@ -249,14 +292,19 @@ def _fit(args) -> None:
             raise CLIError(f"--set {key}: {exc}") from exc
     if "verbose" not in settings:
         detector.set_params(verbose=0 if args.quiet else 2)  # 2: a line and a progress bar per epoch
+    _model_path(args.model, write=True)  # before training, not after it
     data = _read_args_data(args, part="train", grey={"auto": None, "grey": True, "rgb": False}[args.color])
     X = data.X if data.y is None else data.X[data.y == 0]
     if len(X) == 0:
         raise CLIError(f"{data.source} has no normal (label 0) samples to train on")
-    detector.fit(X)
+    with _color_for_terminals_only():
+        detector.fit(X)
     save(detector, args.model)
-    kept = f"{len(X)} samples" if len(X) == len(data.X) else f"the {len(X)} normal samples (of {len(data.X)})"
-    print(f"trained {type(detector).__name__} on {kept} of {data.source} in {detector.n_iter_} epochs")
+    if len(X) == len(data.X):
+        kept = _count(len(X), "sample")
+    else:
+        kept = f"the {_count(len(X), 'normal sample')} (of {len(data.X)})"
+    print(f"trained {type(detector).__name__} on {kept} of {data.source} in {_count(detector.n_iter_, 'epoch')}")
     print(f"saved to {args.model}")
 
 
@@ -273,7 +321,7 @@ def _parse_setting(text: str) -> tuple[str, object]:
 
 def _score(args) -> None:
     detector = _load_model(args.model)
-    data = _read_args_data(args, part="test", grey=_model_grey(detector))
+    data = _read_args_data(args, part="test", grey=_model_grey(detector), convert_color=args.convert_color)
     scores, p_values = _score_samples(detector, data.X, quiet=args.quiet, p_values=True)
     flags = scores - detector.offset_ < 0  # predict's rule: decision_function = score_samples - offset_ < 0
     out = open(args.out, "w", newline="") if args.out else sys.stdout
@@ -286,7 +334,7 @@ def _score(args) -> None:
         if out is not sys.stdout:
             out.close()
     if args.out:
-        print(f"scored {len(scores)} samples of {data.source}: {int(flags.sum())} flagged; wrote {args.out}")
+        print(f"scored {_count(len(scores), 'sample')} of {data.source}: {int(flags.sum())} flagged; wrote {args.out}")
 
 
 def _evaluate(args) -> None:
@@ -297,7 +345,7 @@ def _evaluate(args) -> None:
     if args.figures:
         _import_pyplot()  # fail before scoring when matplotlib is missing
     detector = _load_model(args.model)
-    data = _read_args_data(args, part="test", grey=_model_grey(detector))
+    data = _read_args_data(args, part="test", grey=_model_grey(detector), convert_color=args.convert_color)
     if data.y is None:
         raise CLIError(
             f"{data.source} has no labels: evaluate needs the industrial layout (test/good, test/<defect>), "
@@ -341,7 +389,7 @@ def _info(args) -> None:
     calibration = getattr(detector, "calibration_scores_", None)
     print(
         f"threshold: offset_ = {detector.offset_:.6g} (contamination {detector.contamination})"
-        + (f", {len(calibration)} held-out normal scores for p-values" if calibration is not None else "")
+        + (f", {_count(len(calibration), 'held-out normal score')} for p-values" if calibration is not None else "")
     )
     print(_history_summary(detector))
     print("parameters:")
@@ -361,7 +409,7 @@ def _history_summary(detector) -> str:
     history = getattr(detector, "history_", None)
     if history is None or not len(history):
         return "training: no history stored"
-    parts = [f"training: {len(history)} epochs"]
+    parts = [f"training: {_count(len(history), 'epoch')}"]
     for key in ("train_loss", "valid_loss"):
         values = [epoch[key] for epoch in history if key in epoch]
         if values:
@@ -378,7 +426,7 @@ def _history_summary(detector) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _read_args_data(args, *, part: str, grey: bool | None) -> Data:
+def _read_args_data(args, *, part: str, grey: bool | None, convert_color: bool = True) -> Data:
     return read_data(
         args.data,
         part=part,
@@ -387,15 +435,42 @@ def _read_args_data(args, *, part: str, grey: bool | None) -> Data:
         normal_class=args.normal_class,
         label_column=args.label_column,
         labels=args.labels,
+        convert_color=convert_color,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, in the plural unless ``n`` is 1: "1 epoch", "2 epochs", "0 samples"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _model_path(path, *, write: bool = False) -> Path:
+    """Check the MODEL path of any command before the work, so that a folder (``skgan-ad score data data``) or a
+    missing file is named as what it is rather than failing later, or after training for ``fit --model``."""
+    path = Path(path)
+    if write:
+        if path.is_dir():
+            raise CLIError(
+                f"--model {path} is a folder, not a model file: give the file to save the model to, "
+                f"e.g. {path / 'model.safetensors'}"
+            )
+        if not path.parent.is_dir():
+            raise CLIError(f"--model {path}: the folder {path.parent} does not exist")
+        return path
+    what = "MODEL (the first argument) is the file that skgan-ad fit --model wrote, e.g. model.safetensors"
+    if path.is_dir():
+        raise CLIError(f"{path} is a folder, not a model file: {what}")
+    if not path.exists():
+        raise CLIError(f"model file {path} does not exist; {what}")
+    if not path.is_file():
+        raise CLIError(f"{path} is not a regular file: {what}")
+    return path
 
 
 def _load_model(path):
     from .io import load
 
-    if not Path(path).is_file():
-        raise CLIError(f"model file {path} does not exist")
-    detector = load(path)
+    detector = load(_model_path(path))
     if not hasattr(detector, "score_samples") or not hasattr(detector, "offset_"):
         raise CLIError(f"{path} does not hold a fitted detector (got {type(detector).__name__})")
     return detector
@@ -405,6 +480,39 @@ def _model_grey(detector) -> bool | None:
     """Read images with the fitted detector's number of channels (None for a tabular model: decide per image)."""
     shape = getattr(detector, "image_shape_", None)
     return None if shape is None else shape[0] == 1
+
+
+class _NoColorStream:
+    """A text stream that drops ANSI colour codes on the way to ``stream``; every other attribute is the stream's."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        self._stream.write(_COLOR_CODE.sub("", text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _use_color(stream) -> bool:
+    """Colour for a terminal only (a log file or a pipe would get ``^[[32m5.74^[[0m``), and never with NO_COLOR set
+    to anything but the empty string (https://no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return not os.environ.get("NO_COLOR") and isatty is not None and isatty()
+
+
+@contextmanager
+def _color_for_terminals_only():
+    """Strip the colour codes that training writes (skorch's epoch table colours the best values whatever the
+    output is) from stdout and stderr, each unless :func:`_use_color` allows them."""
+    with ExitStack() as stack:
+        if not _use_color(sys.stdout):
+            stack.enter_context(redirect_stdout(_NoColorStream(sys.stdout)))
+        if not _use_color(sys.stderr):
+            stack.enter_context(redirect_stderr(_NoColorStream(sys.stderr)))
+        yield
 
 
 def _score_samples(detector, X, *, quiet: bool, p_values: bool = False):
@@ -534,6 +642,12 @@ def build_parser() -> argparse.ArgumentParser:
     scoring = argparse.ArgumentParser(add_help=False)
     scoring.add_argument("model", metavar="MODEL", help="a model file written by skgan-ad fit (skgan_ad.save)")
     scoring.add_argument("data", metavar="DATA", help="an image folder, a .npy file or a .csv file")
+    scoring.add_argument(
+        "--convert-color",
+        action="store_true",
+        help="convert images whose colour differs from the model's (colour to grey, grey to RGB); "
+        "without it such an image is an error",
+    )
 
     parser = _Parser(
         prog=PROG,

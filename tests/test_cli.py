@@ -10,6 +10,7 @@ line on stderr end to end. Scores are checked against the library itself:
 """
 
 import csv
+import io
 import os
 import shutil
 import subprocess
@@ -171,7 +172,7 @@ def test_info_prints_detector_parameters_version_and_history(files, capsys):
         stdout
     )
     assert "input: images of shape (C, H, W) = (1, 8, 8)" in stdout
-    assert "training: 1 epochs; train_loss" in stdout and "valid_loss" in stdout
+    assert "training: 1 epoch; train_loss" in stdout and "valid_loss" in stdout
     assert "  ngf = 4\n" in stdout and "  hidden_dims = (8, 4)\n" in stdout
 
 
@@ -324,3 +325,117 @@ def test_set_values_are_python_literals():
     assert cli._parse_setting("lr=1e-3") == ("lr", 1e-3)
     assert cli._parse_setting("device=cpu") == ("device", "cpu")  # not a literal: kept as text
     assert cli._parse_setting(" residual_norm = 'none'") == ("residual_norm", "none")
+
+
+# ---------------------------------------------------------------------------
+# Model paths, image colours, colour codes, counts
+# ---------------------------------------------------------------------------
+
+
+def test_a_folder_as_the_model_is_named_a_folder_in_every_command(files, tmp_path, capsys):
+    root, _ = files
+    folder = root / "parts"  # exists: "does not exist" would be wrong
+    for args in (["score", folder, folder], ["evaluate", folder, folder], ["info", folder]):
+        status = cli.main([str(a) for a in args])
+        assert_one_line_error(status, capsys.readouterr().err, f"{folder} is a folder, not a model file", "fit --model")
+    # fit refuses a folder as --model before training, not when saving after it.
+    status = cli.main(["fit", str(root / "rows.npy"), "--model", str(tmp_path), *TINY])
+    out, err = capsys.readouterr()
+    assert_one_line_error(status, err, f"--model {tmp_path} is a folder", "model.safetensors")
+    assert "trained" not in out
+
+
+def test_images_of_another_colour_than_the_model_are_refused_unless_converted(files, tmp_path, capsys):
+    root, _ = files
+    rng = np.random.RandomState(2)
+    mixed = tmp_path / "mixed"
+    shutil.copytree(root / "parts" / "test", mixed)
+    write_png(mixed / "crack" / "001.png", (rng.rand(8, 8, 3) * 255).astype(np.uint8))
+    grey_model = str(root / "image.safetensors")
+    for command in ("score", "evaluate"):
+        status = cli.main([command, grey_model, str(mixed), "-q"])
+        assert_one_line_error(
+            status,
+            capsys.readouterr().err,
+            str(mixed / "crack" / "001.png"),
+            "mode RGB, 3 channels",
+            "grey images (1 channel)",
+            "--convert-color",
+        )
+    # Asked for, the conversion is read_images' own (RGB to grey).
+    assert cli.main(["score", grey_model, str(mixed), "-q", "--convert-color"]) == 0
+    header, rows = read_scores_csv(capsys.readouterr().out)
+    from skgan_ad.datasets import read_images
+
+    X = read_images([mixed / r[0] for r in rows], grey=True)
+    np.testing.assert_array_equal([float(r[1]) for r in rows], load(grey_model).anomaly_score(X))
+    assert cli.main(["evaluate", grey_model, str(mixed), "-q", "--convert-color"]) == 0
+    assert "(6 normal, 6 anomalous)" in capsys.readouterr().out
+
+    # Grey images on an RGB model.
+    for i in range(16):
+        write_png(tmp_path / "rgb" / f"{i:03d}.png", (rng.rand(8, 8, 3) * 255).astype(np.uint8))
+    rgb_model = str(tmp_path / "rgb.safetensors")
+    assert cli.main(["fit", str(tmp_path / "rgb"), "--model", rgb_model, "-q", *TINY]) == 0
+    grey_folder = str(root / "parts" / "test" / "good")
+    capsys.readouterr()
+    status = cli.main(["score", rgb_model, grey_folder, "-q"])
+    assert_one_line_error(
+        status, capsys.readouterr().err, "000.png", "mode L, 1 channel", "RGB images (3 channels)", "all 6 images"
+    )
+    assert cli.main(["score", rgb_model, grey_folder, "-q", "--convert-color"]) == 0
+
+
+class FakeTerminal(io.StringIO):
+    """Captured text that says it is a terminal, as sys.stdout does in an interactive shell."""
+
+    def isatty(self):
+        return True
+
+
+def test_no_colour_codes_in_a_pipe_or_in_captured_output(files, tmp_path, capsys):
+    root, fit_output = files
+    for kind, stdout in fit_output.items():  # the module's fits, their stdout a pipe
+        assert "\x1b" not in stdout, kind
+    assert "valid_loss" in fit_output["image"]  # the epoch table, whose best values skorch colours
+    assert cli.main(["fit", str(root / "rows.npy"), "--model", str(tmp_path / "m.safetensors"), *TINY]) == 0
+    out, err = capsys.readouterr()
+    assert "valid_loss" in out and "\x1b" not in out + err
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_colour_codes_in_a_terminal_unless_no_color(files, tmp_path, monkeypatch, no_color):
+    root, _ = files
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert cli.main(["fit", str(root / "rows.npy"), "--model", str(tmp_path / "m.safetensors"), *TINY]) == 0
+    text = terminal.getvalue()
+    assert "valid_loss" in text
+    assert ("\x1b[" in text) == (no_color is None), text
+
+
+def test_counts_read_in_the_singular_and_plural(files, tmp_path, capsys):
+    root, fit_output = files
+    assert "SkipGANomalyDetector on 32 samples of image folder" in fit_output["image"]
+    assert fit_output["image"].splitlines()[-2].endswith(" in 1 epoch")  # n_epochs=1
+    assert cli.main(["info", str(root / "npy.safetensors")]) == 0
+    assert "training: 1 epoch; " in capsys.readouterr().out
+    np.savetxt(tmp_path / "one.txt", [0], fmt="%d")
+    (tmp_path / "short.csv").write_text("a,b\n1,2\n3\n")
+    for args, fragment in (
+        (["evaluate", root / "npy.safetensors", root / "rows.npy", "--labels", tmp_path / "one.txt"], "holds 1 label "),
+        (
+            ["score", root / "csv.safetensors", tmp_path / "short.csv"],
+            "line 3: 1 field, but the first line has 2 fields",
+        ),
+    ):
+        assert_one_line_error(cli.main([str(a) for a in args]), capsys.readouterr().err, fragment)
+    assert (cli._count(1, "epoch"), cli._count(2, "epoch"), cli._count(0, "sample")) == (
+        "1 epoch",
+        "2 epochs",
+        "0 samples",
+    )
