@@ -10,7 +10,8 @@ Each script builds its parser with :func:`make_parser` (the shared options:
 ``--show``, and ``--data-root``/``--cache`` for scripts that read data sets),
 parses with :func:`parse_args` (which applies ``--threads``), and hands its
 work to :func:`run_benchmark`: that times the run, adds the command, the
-environment and the wall time, writes the JSON under ``--out``
+environment (hardware, library versions, and the git commit with whether the
+checkout was clean: :func:`git_provenance`) and the wall time, writes the JSON under ``--out``
 (``benchmarks/results/`` by default), reads it back and prints the script's
 table *from the file*. ``--show FILE`` prints the table of an earlier results
 file without running anything.
@@ -24,6 +25,7 @@ import json
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tarfile
 import time
@@ -127,11 +129,65 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The checkout this file belongs to (git is run there, whatever the working directory).
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _git(*args: str) -> str | None:
+    """``git <args>`` run in :data:`REPO_ROOT`: its output, or None when git or the checkout is missing."""
+    try:
+        done = subprocess.run(["git", "-C", REPO_ROOT, *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def git_changes() -> list[str] | None:
+    """The paths that make the checkout differ from its commit, as ``git status --porcelain`` lists them.
+
+    What counts: every change to a tracked file (modified, staged, deleted, renamed), and every untracked
+    file that ``.gitignore`` does not ignore, *except* untracked files under ``benchmarks/results/``: the
+    run itself writes there (and earlier runs waiting to be committed do not change the code that runs).
+    A tracked results file that was overwritten does count. Ignored files (caches, ``benchmarks/output/``)
+    never count. None when this is not a git checkout (or git is not installed).
+    """
+    status = _git("status", "--porcelain=v1", "-z", "--untracked-files=all")
+    prefix = _git("rev-parse", "--show-prefix")  # REPO_ROOT inside the git repository: porcelain paths start there
+    if status is None or prefix is None:
+        return None
+    results = f"{prefix.strip()}{RESULTS_DIR.replace(os.sep, '/')}/"
+    changes, entries = [], iter(status.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        code, path = entry[:2], entry[3:]
+        if "R" in code or "C" in code:
+            next(entries, None)  # a rename or copy is followed by its source path
+        if code == "??" and path.startswith(results):
+            continue
+        changes.append(path)
+    return changes
+
+
+def git_provenance() -> dict:
+    """``git_commit`` (full hash of HEAD, None outside a git checkout) and ``git_clean`` (no change that
+    :func:`git_changes` counts; None outside a checkout), with ``git_changes`` (those paths, at most 50)."""
+    head = _git("rev-parse", "HEAD")
+    changes = git_changes() if head else None
+    return dict(
+        git_commit=head.strip() if head else None,
+        git_clean=None if changes is None else not changes,
+        git_changes=None if changes is None else changes[:50],
+    )
+
+
 def environment(device: str = "cpu") -> dict:
-    """Hardware and library versions of this process, for the results file."""
+    """Hardware, library versions and git provenance (:func:`git_provenance`) of this process, for the results
+    file. Every benchmark's JSON gets it, through :func:`run_benchmark` or (``digits_peers``) directly."""
     import skgan_ad
 
     return dict(
+        **git_provenance(),
         python=platform.python_version(),
         torch=torch.__version__,
         sklearn=_version("scikit-learn"),
@@ -188,11 +244,11 @@ def run_benchmark(
         payload = read_results(args.show)
         print(render(payload))
         return payload
+    # Before the run: the record is of the code that ran, not of the tree (and results files) it left behind.
+    env = environment(args.device)
     start = time.perf_counter()
     body = run(args)
-    payload = dict(
-        command=command(module, args), environment=environment(args.device), wall_s=time.perf_counter() - start
-    )
+    payload = dict(command=command(module, args), environment=env, wall_s=time.perf_counter() - start)
     payload.update(body)
     payload = read_results(write_results(results_path(args, stem), payload))
     print(f"\n{render(payload)}\n\nwall time {payload['wall_s'] / 60:.1f} min; {payload['environment']}")
@@ -273,6 +329,34 @@ BASELINES = {
     "PCA recon.": (lambda seed: PCA(16, random_state=seed), _pca_error),
     "kNN (pixels)": (lambda seed: make_pipeline(StandardScaler(), NearestNeighbors(n_neighbors=5)), _knn_distance),
 }
+
+
+# The untrained control (issue 25): the same detector with the same parameters and the same score, but a
+# learning rate of 1e-12 for one epoch and no step floor, so that its weights stay at their initialisation
+# (only BatchNorm's running statistics adapt to the training data). What training adds shows against it.
+UNTRAINED = dict(lr=1e-12, n_epochs=1, min_steps=0)
+UNTRAINED_SUFFIX = " (untrained)"
+
+
+def untrained(make: Callable) -> Callable:
+    """``make`` (a detector class or factory) for the untrained control: ``make(**params)`` with
+    :data:`UNTRAINED` over ``params``, whatever they say. ``.trained`` is ``make`` itself."""
+
+    def make_untrained(**params):
+        return make(**{**params, **UNTRAINED})
+
+    make_untrained.trained = make
+    return make_untrained
+
+
+def with_untrained(methods: dict) -> dict:
+    """``methods`` (name -> ``(make, params)``) with each followed by its untrained control,
+    ``"<name> (untrained)"``: ``(untrained(make), params)``."""
+    out = {}
+    for name, (make, params) in methods.items():
+        out[name] = (make, params)
+        out[name + UNTRAINED_SUFFIX] = (untrained(make), params)
+    return out
 
 
 def anomaly_score(model, X):

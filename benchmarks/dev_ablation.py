@@ -19,9 +19,12 @@ read: this is where defaults are chosen; the test protocols (``benchmarks.detect
 
 Every variant is a detector with some parameters; variants that differ only
 in scoring parameters share trained networks (``memory=``), so the
-difference between them is the score alone. Beside each detector's AUC the
-table gives PCA reconstruction error (16 components) and IsolationForest on
-the same split, and the JSON keeps the AUC of every score part. Writes
+difference between them is the score alone. ``<detector> (untrained)`` is
+the control of issue 25: the detector's default with the same parameters and
+score but its weights left at their initialisation (``lr=1e-12, n_epochs=1,
+min_steps=0``, whatever ``--params`` say). Beside each detector's AUC the
+table gives PCA reconstruction error (16 components), IsolationForest and
+kNN on pixels on the same split, and the JSON keeps the AUC of every score part. Writes
 ``benchmarks/results/dev_ablation_<data set>_<protocol>.json``.
 """
 
@@ -46,6 +49,7 @@ from ._harness import (
     read_results,
     run_benchmark,
     timed,
+    untrained,
 )
 
 # name -> (detector class, parameters beyond the shared width); ``paper`` builds the paper's detector.
@@ -57,6 +61,13 @@ VARIANTS = {
     "no skips, pixel-normalised, unsmoothed": (SkipGANomalyDetector, dict(residual_norm="pixel", residual_sigma=0.0)),
     "innermost skip kept": (SkipGANomalyDetector, dict(n_skips=1)),
     "GANomaly (default)": (GANomalyDetector, {}),
+    # The untrained controls (issue 25): each detector's default with its weights left at their initialisation
+    # (_harness.UNTRAINED: lr=1e-12, n_epochs=1, min_steps=0, over --params too); same parameters, same score.
+    "SkipGANomaly (untrained)": (untrained(SkipGANomalyDetector), {}),
+    "GANomaly (untrained)": (untrained(GANomalyDetector), {}),
+    "DenseSkipAttention (untrained)": (untrained(DenseSkipAttentionDetector), {}),
+    "AnoGAN (untrained)": (untrained(AnoGANDetector), {}),
+    "EGBAD (untrained)": (untrained(EGBADDetector), {}),
     "GANomaly + residual (lambda 0.5)": (GANomalyDetector, dict(lambda_score=0.5, residual_sigma=1.0)),
     # Leads of issue #13 (the 8x8 digits task), run on --dataset mnist8 with --width 64 (the detectors' defaults).
     "SkipGANomaly min_steps 1000": (SkipGANomalyDetector, dict(min_steps=1000)),
@@ -131,12 +142,16 @@ VARIANTS = {
 SPLIT_SIZES = {"mnist8": (1294, 324, 180)}
 
 
+def make_variant(name: str, width: int, extra: dict, seed: int, cache: str | None = None):
+    """The unfitted detector of variant ``name``: --width < the variant's own parameters < --params (``extra``)."""
+    make, params = VARIANTS[name]
+    return make(**{"ngf": width, "ndf": width, **params, **extra}, random_state=seed, memory=cache)
+
+
 def run_split(split, seed: int, variants, width: int, extra: dict, cache: str) -> dict:
     out = {}
     for name in variants:
-        make, params = VARIANTS[name]
-        # --width < the variant's own parameters < --params.
-        det = make(**{"ngf": width, "ndf": width, **params, **extra}, random_state=seed, memory=cache)
+        det = make_variant(name, width, extra, seed, cache)
         _, fit_s = timed(lambda det=det: det.fit(split.X_train))
         parts = det.score_components(split.X_test)
         out[name] = dict(

@@ -230,6 +230,8 @@ def main(argv=None):
         return None
     path = results_path(args, "digits_peers")
     methods = pyod_available(args.methods, (*PEERS, SEARCH_COST))
+    # Taken once, before anything runs or is written: the provenance of the code that runs (see _harness).
+    env = environment("cpu")
     records, start, commands = [], time.perf_counter(), [command("benchmarks.digits_peers", args)]
     if args.resume and os.path.exists(path):
         previous = read_results(path)
@@ -244,9 +246,7 @@ def main(argv=None):
         run_digit(digit, methods, by_digit[digit]["results"], args)
         records.sort(key=lambda r: r["digit"])
         # Written after every digit, so that an interrupted run keeps what it finished.
-        payload = dict(
-            commands=commands, wall_s=time.perf_counter() - start, environment=environment("cpu"), records=records
-        )
+        payload = dict(commands=commands, wall_s=time.perf_counter() - start, environment=env, records=records)
         write_results(path, payload)
     payload = read_results(path)
     print(f"\n{render(payload)}\n\nwall time {payload['wall_s'] / 60:.1f} min; {payload['environment']}")

@@ -9,6 +9,7 @@ printed. Scripts are imported as modules of the ``benchmarks`` package, as
 import importlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 
 # The digits task subsampled: 60 training and 60 test images (a seeded pick).
 SMALL = ["--max-train", "60", "--max-test", "60"]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def run_and_show(module: str, argv: list, tmp_path, capsys) -> tuple[dict, str]:
@@ -31,6 +33,7 @@ def run_and_show(module: str, argv: list, tmp_path, capsys) -> tuple[dict, str]:
     payload = json.loads(path.read_text())
     assert payload["command"].startswith(f"python -m benchmarks.{module} ")
     assert payload["environment"]["torch"] and payload["wall_s"] >= 0
+    assert {"git_commit", "git_clean"} <= set(payload["environment"])  # provenance, in every results file
     script.main(["--show", str(path)])
     shown = capsys.readouterr().out.strip().splitlines()
     assert shown and all(line in printed for line in shown)
@@ -121,6 +124,7 @@ def test_digits_peers_skips_pyod_cleanly_without_it(tmp_path, capsys):
     digits_peers.main([*argv, "--resume"])
     result = json.loads((out / "digits_peers.json").read_text())
     assert len(result["commands"]) == 2 and result["commands"][1].endswith("--resume")
+    assert {"git_commit", "git_clean"} <= set(result["environment"])  # it writes its file itself
     assert result["records"][0]["results"] == record["results"]
 
 
@@ -154,6 +158,84 @@ def test_grid_cache_counts_trainings(tmp_path, capsys):
     assert "| joblib cache (warm) | 0 |" in printed
 
 
+def _git(root, *args) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(), reason="not a git checkout")
+def test_results_record_the_git_commit_and_whether_this_checkout_is_clean():
+    from benchmarks import _harness
+
+    env = _harness.environment("cpu")
+    head = _git(REPO, "rev-parse", "HEAD").strip()
+    assert len(head) == 40 and env["git_commit"] == head
+    # Clean: no line of `git status --porcelain` but untracked files under benchmarks/results/ (runs write there).
+    lines = _git(REPO, "status", "--porcelain", "--untracked-files=all").splitlines()
+    counted = [line for line in lines if not line.startswith("?? benchmarks/results/")]
+    assert env["git_clean"] is (not counted)
+    assert len(env["git_changes"]) == min(len(counted), 50)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_clean_counts_every_change_but_new_results_files(tmp_path, monkeypatch):
+    from benchmarks import _harness
+
+    monkeypatch.setattr(_harness, "REPO_ROOT", str(tmp_path))
+    assert _harness.git_provenance() == dict(git_commit=None, git_clean=None, git_changes=None)  # no checkout
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("a = 1\n")
+    (tmp_path / "benchmarks" / "results" / "old.json").write_text("{}")
+    _git(tmp_path, "add", "code.py", "benchmarks/results/old.json")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", "commit", "-qm", "c")
+    head = _git(tmp_path, "rev-parse", "HEAD").strip()
+    assert _harness.git_provenance() == dict(git_commit=head, git_clean=True, git_changes=[])
+    # A new results file is what a run writes: still clean.
+    (tmp_path / "benchmarks" / "results" / "new.json").write_text("{}")
+    assert _harness.git_provenance()["git_clean"] is True
+    # An untracked file elsewhere, an overwritten results file, a changed source file: each one is dirty.
+    for path, text in [("new.py", "b = 2\n"), ("benchmarks/results/old.json", "[]"), ("code.py", "a = 2\n")]:
+        before = (tmp_path / path).read_text() if (tmp_path / path).exists() else None
+        (tmp_path / path).write_text(text)
+        assert _harness.git_provenance()["git_clean"] is False
+        assert _harness.git_provenance()["git_changes"] == [path]
+        if before is None:
+            (tmp_path / path).unlink()
+        else:
+            (tmp_path / path).write_text(before)
+    assert _harness.git_provenance()["git_clean"] is True
+
+
+def test_untrained_controls_differ_from_their_methods_in_training_only():
+    from benchmarks import _harness, detection, dev_ablation
+
+    untrained = {"lr": 1e-12, "n_epochs": 1, "min_steps": 0}
+    assert _harness.UNTRAINED == untrained
+    # Whatever the preset or --params set for training, the control keeps its weights at their initialisation.
+    preset = {**detection.PRESETS["cpu"], "detector": {**detection.PRESETS["cpu"]["detector"], "min_steps": 500}}
+    pairs = [(n, n + " (untrained)") for n in detection.GAN_METHODS if not n.endswith(" (untrained)")]
+    assert len(pairs) == 6 and set(detection.GAN_METHODS) == {m for pair in pairs for m in pair}
+    made = [[detection.make_detector(m, preset, "cpu", 0) for m in pair] for pair in pairs]
+    extra = {"lr": 1e-3, "n_epochs": 3, "min_steps": 7, "lambda_score": 0.5}
+    dev_pairs = [
+        ("no skips (default)", "SkipGANomaly (untrained)"),
+        ("GANomaly (default)", "GANomaly (untrained)"),
+        ("DenseSkipAttention (default)", "DenseSkipAttention (untrained)"),
+        ("AnoGAN (default)", "AnoGAN (untrained)"),
+        ("EGBAD (default)", "EGBAD (untrained)"),
+    ]
+    assert {b for _, b in dev_pairs} == {v for v in dev_ablation.VARIANTS if v.endswith(" (untrained)")}
+    made += [[dev_ablation.make_variant(m, 8, extra, 0) for m in pair] for pair in dev_pairs]
+    for trained, control in made:
+        assert type(control) is type(trained)
+        a, b = trained.get_params(), control.get_params()
+        assert a.keys() == b.keys() and {k for k in a if a[k] != b[k]} == set(untrained)
+        assert {k: b[k] for k in untrained} == untrained
+    # The leave-one-class-out table has the control and every pixel baseline by default.
+    default = detection.DEFAULT_METHODS[detection.LOCO]
+    assert "SkipGANomaly (untrained)" in default and set(_harness.BASELINES) <= set(default)
+
+
 def _script_of(results_file: str) -> str:
     """The benchmark that writes a results file of this name."""
     for prefix, module in [
@@ -178,12 +260,13 @@ def test_dev_ablation_reads_training_images_only(tmp_path, capsys):
     write_tiny_mnist(tmp_path / "data", rng, n_train=300, n_test=20)
     argv = ["--data-root", str(tmp_path / "data"), "--classes", "3", "--width", "4", "--params", "n_epochs=1"]
     argv += ["--n-fit", "16", "--n-val", "8", "--n-anomalies", "8"]
-    argv += ["--variants", "no skips (default)", "SkipGANomaly paper (all skips)"]
+    argv += ["--variants", "no skips (default)", "SkipGANomaly paper (all skips)", "SkipGANomaly (untrained)"]
     payload, printed = run_and_show("dev_ablation", argv, tmp_path, capsys)
     (record,) = payload["records"]
     assert record["class"] == "3" and set(record["results"]) == {
         "no skips (default)",
         "SkipGANomaly paper (all skips)",
+        "SkipGANomaly (untrained)",
         "IsolationForest",
         "PCA recon.",
         "kNN (pixels)",

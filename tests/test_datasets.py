@@ -13,6 +13,7 @@ import pytest
 
 from skgan_ad.datasets import (
     AnomalySplit,
+    development_split,
     digits_leave_one_out,
     leave_one_class_out,
     load_idx,
@@ -165,10 +166,13 @@ def test_load_mnist_real_files():
         assert y.shape == (n,)
         assert sorted(np.unique(y).tolist()) == list(range(10))
         assert X.max() == 255 and X.min() == 0
-    split = leave_one_class_out(*load_mnist(MNIST_DIR), *load_mnist(MNIST_DIR, "test"), 0)
+    splits = (*load_mnist(MNIST_DIR), *load_mnist(MNIST_DIR, "test"))
+    split = leave_one_class_out(*splits, 0, anomalies="all")
     n_zeros = 5923 + 980  # published counts of the digit 0 in the train and test splits
     assert len(split.X_train) == 60000 - 5923
     assert split.y_test.sum() == n_zeros and len(split.y_test) == 10000 - 980 + n_zeros
+    split = leave_one_class_out(*splits, 0)  # the default: the test split's anomalies only
+    assert len(split.X_train) == 60000 - 5923 and split.y_test.sum() == 980 and len(split.y_test) == 10000
 
 
 # ---------------------------------------------------------------------------
@@ -311,44 +315,74 @@ def splits():
     return X_train, y_train, X_test, y_test
 
 
-def test_leave_one_class_out_is_the_seed_papers_split(splits):
+def test_leave_one_class_out_takes_its_anomalies_from_the_test_split(splits):
     X_train, y_train, X_test, y_test = splits
     split = leave_one_class_out(*splits, 1)
     assert isinstance(split, AnomalySplit)
     # Train: the normal classes' training images only.
     np.testing.assert_array_equal(split.X_train, X_train[y_train != 1])
-    # Test: normal test images, then every abnormal image of both splits.
+    # Test: the test split alone, normals first, then the abnormal class's test images; no training image.
+    assert len(split.X_test) == 8 + 4
+    np.testing.assert_array_equal(split.y_test, [0] * 8 + [1] * 4)
+    np.testing.assert_array_equal(split.X_test[split.y_test == 1], X_test[y_test == 1])
+    np.testing.assert_array_equal(split.X_test[split.y_test == 0], X_test[y_test != 1])
+    # Training ids are 0..29, test ids 1000..1011: no anomaly (and no test image at all) is a training image.
+    assert split.X_test.min() >= 1000 and not set(split.X_test[:, 0]) & set(X_train[:, 0])
+
+
+def test_leave_one_class_out_anomalies_are_disjoint_from_every_development_split(splits):
+    X_train, y_train, _, _ = splits
+    for label in range(3):
+        split = leave_one_class_out(*splits, label, max_test=9, random_state=0)
+        assert split.y_test.sum() >= 1 and split.X_test.min() >= 1000  # subsampled: still the test split only
+        for protocol in ("one-class", "leave-one-class-out"):
+            dev = development_split(X_train, y_train, label, protocol=protocol, n_fit=4, n_val=2, n_anomalies=3)
+            used = set(dev.X_train[:, 0]) | set(dev.X_test[:, 0])
+            assert not used & set(split.X_test[:, 0])
+
+
+def test_leave_one_class_out_all_is_the_seed_papers_split(splits):
+    X_train, y_train, X_test, y_test = splits
+    split = leave_one_class_out(*splits, 1, anomalies="all")
+    np.testing.assert_array_equal(split.X_train, X_train[y_train != 1])
+    # Test: normal test images, then every abnormal image of both splits (training images first).
     assert len(split.X_test) == 8 + 10 + 4
     np.testing.assert_array_equal(split.y_test, [0] * 8 + [1] * 14)
-    abnormal_ids = set(split.X_test[split.y_test == 1, 0])
-    assert abnormal_ids == set(X_train[y_train == 1, 0]) | set(X_test[y_test == 1, 0])
+    np.testing.assert_array_equal(split.X_test[8:], np.concatenate([X_train[y_train == 1], X_test[y_test == 1]]))
     assert set(split.X_test[split.y_test == 0, 0]) == set(X_test[y_test != 1, 0])
-    assert not set(split.X_train[:, 0]) & abnormal_ids
+    assert not set(split.X_train[:, 0]) & set(split.X_test[:, 0])
 
 
 def test_leave_one_class_out_string_labels_and_images(rng):
     X_train, X_test = rng.random_sample((6, 4, 4)), rng.random_sample((3, 4, 4))
     y_train, y_test = np.array(list("aabbcc")), np.array(list("abc"))
-    split = leave_one_class_out(X_train, y_train, X_test, y_test, "c")
+    split = leave_one_class_out(X_train, y_train, X_test, y_test, "c", anomalies="all")
     assert split.X_train.shape == (4, 4, 4) and split.X_test.shape == (5, 4, 4)
     np.testing.assert_array_equal(split.y_test, [0, 0, 1, 1, 1])
+    split = leave_one_class_out(X_train, y_train, X_test, y_test, "c")
+    assert split.X_test.shape == (3, 4, 4)
+    np.testing.assert_array_equal(split.X_test, X_test)
+    np.testing.assert_array_equal(split.y_test, [0, 0, 1])
 
 
 def test_subsampling_sizes_stratification_and_determinism(splits):
-    split = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=0)
+    split = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=0, anomalies="all")
     assert len(split.X_train) == 7 and len(split.X_test) == 11
     assert split.y_test.sum() == 7  # 14 of 22 test images are anomalies: round(11 * 14 / 22) = 7
     assert set(split.X_train[:, 0]) <= set(range(20))  # still normal (classes 0 and 1) only
-    again = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=0)
+    again = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=0, anomalies="all")
     for a, b in zip(split, again):
         np.testing.assert_array_equal(a, b)
-    other = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=1)
+    other = leave_one_class_out(*splits, 2, max_train=7, max_test=11, random_state=1, anomalies="all")
     assert not np.array_equal(split.X_train, other.X_train) or not np.array_equal(split.X_test, other.X_test)
     # Limits above the sizes change nothing; a tiny test set still keeps both labels.
-    full = leave_one_class_out(*splits, 2, max_train=100, max_test=100, random_state=0)
+    full = leave_one_class_out(*splits, 2, max_train=100, max_test=100, random_state=0, anomalies="all")
     assert len(full.X_train) == 20 and len(full.X_test) == 22
     tiny = leave_one_class_out(*splits, 2, max_test=2, random_state=0)
     assert sorted(tiny.y_test.tolist()) == [0, 1]
+    # The default: 4 of the 12 test images are anomalies, round(9 * 4 / 12) = 3 of 9.
+    small = leave_one_class_out(*splits, 2, max_test=9, random_state=0)
+    assert len(small.X_test) == 9 and small.y_test.sum() == 3
 
 
 def test_one_class_split(splits):
@@ -365,8 +399,15 @@ def test_one_class_split(splits):
 
 def test_protocol_errors(splits):
     X_train, y_train, X_test, y_test = splits
-    with pytest.raises(ValueError, match="abnormal_class 7"):
-        leave_one_class_out(*splits, 7)
+    with pytest.raises(ValueError, match="abnormal_class 7 is in neither split"):
+        leave_one_class_out(*splits, 7, anomalies="all")
+    # The default takes the anomalies from the test split: a class with training images only is an error.
+    with pytest.raises(ValueError, match="abnormal_class 2 is not in the test split"):
+        leave_one_class_out(X_train, y_train, X_test[y_test != 2], y_test[y_test != 2], 2)
+    papers = leave_one_class_out(X_train, y_train, X_test[y_test != 2], y_test[y_test != 2], 2, anomalies="all")
+    assert papers.y_test.sum() == 10  # "all": the 10 training images of class 2
+    with pytest.raises(ValueError, match="anomalies must be one of"):
+        leave_one_class_out(*splits, 0, anomalies="train")
     with pytest.raises(ValueError, match="normal_class 7"):
         one_class(*splits, 7)
     with pytest.raises(ValueError, match="X_train and y_train differ in length"):
