@@ -42,7 +42,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skgan_ad.datasets import AnomalySplit, digits_leave_one_out, load_image_folder, load_mnist
+from skgan_ad.datasets import AnomalySplit, digits_leave_one_out, load_image_folder, load_mnist, subsample_indices
 from skgan_ad.metrics import recall_at_fpr
 
 RESULTS_DIR = os.path.join("benchmarks", "results")
@@ -295,19 +295,22 @@ def load_dataset(name: str, data_root: str = DATA_ROOT, cache: str = CACHE_DIR, 
 def add_digits_options(parser: argparse.ArgumentParser) -> None:
     """``--max-train`` / ``--max-test``: subsample the digits task's split (quick runs; default: all of it)."""
     parser.add_argument("--max-train", type=int, help="at most this many training images, a seeded pick (default all)")
-    parser.add_argument("--max-test", type=int, help="at most this many test images, a seeded pick (default all)")
+    parser.add_argument(
+        "--max-test", type=int, help="at most this many test images, a seeded pick, stratified (default all)"
+    )
 
 
 def digits_split(digit: int, args: argparse.Namespace | None = None, seed: int = 0) -> AnomalySplit:
-    """DESIGN.md's digits split for abnormal ``digit``, subsampled by ``args.max_train`` / ``args.max_test``."""
+    """DESIGN.md's digits split for abnormal ``digit``, subsampled by ``args.max_train`` / ``args.max_test``
+    (:func:`skgan_ad.datasets.subsample_indices`; the test images stratified)."""
     split = digits_leave_one_out(digit)
     rng = np.random.RandomState(seed)
-
-    def pick(n, limit):
-        return np.sort(rng.permutation(n)[:limit]) if limit and limit < n else np.arange(n)
-
-    train = pick(len(split.X_train), getattr(args, "max_train", None))
-    test = pick(len(split.X_test), getattr(args, "max_test", None))
+    # The protocols' subsampling: the training images uniformly (all normal), the test images stratified on
+    # y_test so that normals and anomalies keep their shares. A limit of 0 keeps everything, as None does.
+    train = subsample_indices(
+        np.zeros(len(split.X_train)), getattr(args, "max_train", None) or None, stratify=False, random_state=rng
+    )
+    test = subsample_indices(split.y_test, getattr(args, "max_test", None) or None, random_state=rng)
     return AnomalySplit(split.X_train[train], split.X_test[test], split.y_test[test])
 
 
