@@ -2,11 +2,10 @@
 
 from ._outlier import CalibrationWarning
 from ._validation import AmbiguousLayoutWarning
+from ._version import __version__
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from .patches import PatchDetector
-
-__version__ = "0.1.0"
 
 # Capabilities outside the core (DESIGN.md section 5), imported on first use so that
 # ``import skgan_ad`` stays light and optional dependencies stay optional.

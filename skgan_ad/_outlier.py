@@ -3,8 +3,6 @@
 One private module used by the detectors (``base.py``), :class:`~skgan_ad.PatchDetector`,
 :class:`~skgan_ad.model_selection.ScoreCombiner` and :mod:`skgan_ad.metrics` alike:
 
-* :func:`estimator_params` and :func:`param` declare an estimator's parameters
-  (default and constraints side by side) and make its ``__init__``;
 * :class:`AnomalyScoreMixin` derives ``score_samples``, ``decision_function``
   and ``predict`` from an estimator's ``anomaly_score`` and ``offset_``, and
   gives it a ``fit`` that leaves no half-fitted state behind;
@@ -13,46 +11,16 @@ One private module used by the detectors (``base.py``), :class:`~skgan_ad.PatchD
   normals, the ``offset_`` taken on them (a conformal quantile, with
   :class:`CalibrationWarning` when they are too few), and the seeds handed down
   from ``random_state``;
-* :func:`check_sigma` and :func:`smooth_maps`: the Gaussian smoothing of anomaly maps.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import MISSING, dataclass, field, fields
-from numbers import Real
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 from sklearn.pipeline import Pipeline
 
-
-def param(default=MISSING, *constraints, positional: bool = False):
-    """Declare an estimator parameter: its default and its scikit-learn constraints, in one place.
-
-    Used as ``w_con: float = param(40.0, NON_NEGATIVE)`` in a class decorated
-    with :func:`estimator_params`. ``positional=True`` makes it positional
-    (meta-estimators' ``estimator``); without a default it is then required.
-    """
-    return field(default=default, kw_only=not positional, metadata={"constraints": list(constraints)})
-
-
-def estimator_params(cls):
-    """Class decorator: ``__init__`` and ``_parameter_constraints`` from the declared parameters.
-
-    A keyword-only dataclass ``__init__`` is exactly scikit-learn's contract
-    (no logic, every parameter stored under its own name, the defaults in the
-    signature for ``get_params`` and ``clone``); ``eq`` and ``repr`` stay
-    scikit-learn's. A parameter declared with :func:`param` brings its
-    constraints; one redeclared with a plain default (a subclass changing a
-    default) keeps the constraints it inherited.
-    """
-    cls = dataclass(eq=False, repr=False, kw_only=True)(cls)
-    inherited = getattr(cls, "_parameter_constraints", {})
-    cls._parameter_constraints = {
-        f.name: f.metadata["constraints"] if "constraints" in f.metadata else inherited[f.name] for f in fields(cls)
-    }
-    return cls
+from . import _version
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -84,13 +52,6 @@ class InconsistentVersionWarning(UserWarning):
             "refit it, or load it under the version that saved it (skgan_ad.save / skgan_ad.load refuse "
             "incompatible versions instead of guessing)."
         )
-
-
-def _library_version() -> str:
-    # Read at call time: the package (and its __version__) is still initialising when this module is imported.
-    import skgan_ad
-
-    return skgan_ad.__version__
 
 
 class AnomalyScoreMixin:
@@ -150,13 +111,13 @@ class AnomalyScoreMixin:
     # -- pickling: the library version travels with the state -----------------------
     def __getstate__(self):
         """Pickled state with ``_skgan_ad_version``: a pickle says which skgan_ad made it."""
-        return {**super().__getstate__(), "_skgan_ad_version": _library_version()}
+        return {**super().__getstate__(), "_skgan_ad_version": _version.__version__}
 
     def __setstate__(self, state):
         """Restore a pickle; warn (:class:`InconsistentVersionWarning`) when another version made it."""
         state = dict(state)
         original = state.pop("_skgan_ad_version", "unknown")
-        current = _library_version()
+        current = _version.__version__
         if original != current:
             warnings.warn(
                 InconsistentVersionWarning(
@@ -167,6 +128,12 @@ class AnomalyScoreMixin:
         super().__setstate__(state)
 
 
+def final_estimator(estimator):
+    """The estimator that holds the fitted state and scores: a :class:`~sklearn.pipeline.Pipeline`'s last
+    step, else ``estimator`` itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+
+
 def anomaly_scores(estimator, X) -> np.ndarray:
     """Higher = more abnormal, float64: ``anomaly_score`` where the detector has it, else ``-score_samples``.
 
@@ -175,12 +142,13 @@ def anomaly_scores(estimator, X) -> np.ndarray:
     """
     if hasattr(estimator, "anomaly_score"):
         return np.asarray(estimator.anomaly_score(X), dtype=np.float64)
-    if isinstance(estimator, Pipeline) and hasattr(estimator.steps[-1][1], "anomaly_score"):
+    final = final_estimator(estimator)
+    if final is not estimator and hasattr(final, "anomaly_score"):
         Xt = X
         for _, step in estimator.steps[:-1]:
             if step is not None and not (isinstance(step, str) and step == "passthrough"):
                 Xt = step.transform(Xt)
-        return np.asarray(estimator.steps[-1][1].anomaly_score(Xt), dtype=np.float64)
+        return np.asarray(final.anomaly_score(Xt), dtype=np.float64)
     if hasattr(estimator, "score_samples"):
         return -np.asarray(estimator.score_samples(X), dtype=np.float64)
     raise TypeError(f"{type(estimator).__name__} has neither anomaly_score nor score_samples; cannot rank anomalies")
@@ -283,21 +251,3 @@ def threshold_at(calibration_scores: np.ndarray, contamination: float, *, what: 
 def draw_seed(rng: np.random.RandomState) -> int:
     """One int32 seed from ``rng``, for a torch generator or an inner estimator's ``random_state``."""
     return int(rng.randint(np.iinfo(np.int32).max))
-
-
-def check_sigma(sigma) -> float:
-    """Validate the smoothing width of an anomaly map (before any work is done)."""
-    if not isinstance(sigma, Real) or isinstance(sigma, bool) or not sigma >= 0:
-        raise ValueError(f"sigma must be a non-negative number, got {sigma!r}")
-    return float(sigma)
-
-
-def smooth_maps(maps: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian-smooth each ``(H, W)`` map of ``(n, H, W)`` maps; ``sigma=0`` returns them as they are.
-
-    Smoothing suppresses one-pixel reconstruction noise so that coherent
-    defects stand out; borders repeat the edge value ("nearest").
-    """
-    if check_sigma(sigma) == 0:
-        return maps
-    return gaussian_filter(maps, sigma=(0, sigma, sigma), mode="nearest")

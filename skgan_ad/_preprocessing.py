@@ -74,16 +74,18 @@ def scale_rows(rows: np.ndarray, shift, scale) -> np.ndarray:
     the bound, keeping its sign: more extreme input never scores as more normal.
     """
     with np.errstate(over="ignore"):
-        scaled = scaled_halves(np.asarray(rows, dtype=np.float64), np.asarray(shift), np.asarray(scale))
-    return np.clip(scaled, -NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND).astype(np.float32)
+        scaled = scaled_clipped(np.asarray(rows, dtype=np.float64), np.asarray(shift), np.asarray(scale))
+    return scaled.astype(np.float32)
 
 
-def scaled_halves(rows, shift, scale):
-    """``(rows - shift) / scale`` from halves, so the difference cannot overflow near float64's maximum.
+def scaled_clipped(rows, shift, scale):
+    """``(rows - shift) / scale`` from halves (the difference cannot overflow near float64's maximum),
+    clipped to +-:data:`NETWORK_INPUT_BOUND`.
 
-    Plain arithmetic on NumPy arrays and torch tensors alike: :func:`skgan_ad.export_onnx` traces it.
+    Plain arithmetic on NumPy arrays and torch tensors alike: :func:`skgan_ad.export_onnx` traces it,
+    so the graph scales its input exactly as :func:`scale_rows` does.
     """
-    return (rows / 2 - shift / 2) / (scale / 2)
+    return ((rows / 2 - shift / 2) / (scale / 2)).clip(-NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND)
 
 
 @dataclass(frozen=True)

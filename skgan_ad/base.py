@@ -17,17 +17,17 @@ A detector declares its own parameters with ``param(default, *constraints)``
 Everything else lives here once: parameter validation, input validation,
 the held-out split, score standardisation and weighting, ``offset_``,
 batching at scoring time, devices and pickling. Building and training the
-networks is the training engine's (:func:`skgan_ad._training.train_networks`).
+networks is the training engine's (:func:`skgan_ad._training.fit_networks`); scoring runs through
+:mod:`skgan_ad._batching`, the ``embedding`` part through :mod:`skgan_ad._embedding`, and the
+shared docstring text comes from :mod:`skgan_ad._docstrings`.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import operator
 import os
-import textwrap
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -36,20 +36,16 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._outlier import (
-    AnomalyScoreMixin,
-    check_sigma,
-    draw_seed,
-    estimator_params,
-    holdout_split,
-    param,
-    smooth_maps,
-    threshold_at,
-)
+from ._batching import batch_outputs, gather, input_chunks
+from ._device import resolve_device
+from ._docstrings import fill_docstring
+from ._embedding import CodeIndex, reference_codes, row_keys
+from ._outlier import AnomalyScoreMixin, draw_seed, holdout_split, threshold_at
+from ._params import estimator_params, param
 from ._preprocessing import Geometry
-from ._training import TrainingDivergedError, fit_networks, resolve_device
-from ._training import _train_networks as train_networks
-from ._training import _training_spec as training_spec
+from ._smoothing import check_sigma, gaussian_blur, smooth_maps
+from ._trainer import TrainingDivergedError
+from ._training import fit_networks
 from ._validation import (
     CONTAMINATION,
     FRACTION,
@@ -64,7 +60,6 @@ from ._validation import (
     check_image_shape,
     validate_input,
 )
-from .losses import gaussian_blur
 
 __all__ = ["SCORE_PARTS", "BaseGANDetector", "resolve_device"]
 
@@ -77,200 +72,6 @@ SCORE_PARTS = {
     "discriminator": "the discriminator's cross-entropy of x against the label 'real' (disc_term='ce')",
     "embedding": "distance of x's learned code from its nearest normal training codes (k nearest neighbours)",
 }
-
-# numpydoc text of the parameters every detector shares, pulled into each detector's docstring
-# where it writes ``{shared_parameters}`` (and ``{shared_attributes}`` for the fitted state).
-_SHARED_PARAMETERS = """\
-n_epochs : int, default=15
-    Training epochs (the seed papers' 15), at least; see ``min_steps``.
-min_steps : int, default=0
-    Training budget in optimiser steps: train for ``n_epochs`` epochs or for
-    as many more as make at least ``min_steps`` generator / discriminator
-    updates, whichever is longer. An epoch count alone is a very different
-    budget on 500 and on 50,000 images. ``verbose=1`` prints the budget.
-batch_size : int, default=64
-    Mini-batch size for training and scoring (the papers' 64).
-lr : float, default=2e-4
-    Adam learning rate of both networks (betas 0.5, 0.999). Skip-GANomaly's
-    paper states 2e-3, its reference code uses 2e-4, which trains stably.
-    A non-finite loss restarts its epoch from the epoch's starting weights
-    at half the learning rate (``history_[:, "recoveries"]``); after 3 such
-    restarts in one fit, ``TrainingDivergedError`` (a ValueError) is raised.
-precision : {"float32", "bfloat16"}, default="float32"
-    Arithmetic of training: "bfloat16" runs the forward passes under
-    ``torch.autocast`` (bfloat16; weights, gradients and optimizer state stay
-    float32) with channels-last image tensors and PyTorch's fused Adam
-    kernel, faster on CPUs with AMX or AVX-512 BF16 and on recent GPUs
-    (measured: 1.4-1.8x at the ``cpu`` preset, ``benchmarks/README.md``).
-    Scoring is always float32.
-embedding_weight : float in [0, 1], default=1.0
-    Share of the ``embedding`` part in the anomaly score: the mean distance
-    from a sample's learned code (the generator's encoder code, e.g.
-    GANomaly's ``z`` or the U-Net's bottleneck; the discriminator's features
-    where there is no encoder) to its ``n_neighbors`` nearest codes of the
-    normal training samples, each coordinate standardised on them. The
-    papers' scores (``lambda_score`` below) share the rest,
-    ``1 - embedding_weight``. 1.0 was chosen on development splits of MNIST
-    training images (digits-like 8x8 leave-one-class-out and 28x28
-    one-class, ``benchmarks/dev_knn_notes.md``), where it beat every
-    mixture with the papers' scores for all five detectors; ``paper()``
-    sets 0. Changing it needs no retraining.
-n_neighbors : int, default=5
-    Neighbours averaged in the ``embedding`` part (at most the number of
-    reference codes). The reference codes are those of the training
-    samples (not the held-out ones, nor those the last epoch trimmed with
-    ``trim_fraction``), at most 8,192 of them, drawn at random beyond that;
-    they are kept in ``embedding_reference_``. A training sample is never
-    its own neighbour: a scored row equal to a reference row is scored
-    without it (leave-one-out, as ``LocalOutlierFactor`` scores its training
-    set), so ``fit(X).predict(X)`` flags about ``contamination`` of ``X``. A
-    scoring parameter, but the part's held-out statistics depend on it:
-    refit after changing it (with ``memory``, that trains nothing).
-lambda_score : float in [0, 1]
-    Share of the ``residual`` part in the papers' score; ``1 - lambda_score``
-    is the share of the detector's other learned part (see Notes). Both
-    parts are standardised on held-out normals first, so the weight means
-    what it says. Together they weigh ``1 - embedding_weight`` of the
-    anomaly score. Changing it needs no retraining.
-residual_sigma : float, default=0.0
-    Images only: standard deviation (pixels) of a Gaussian smoothing of
-    the per-pixel residual ``|x - G(x)|`` (averaged over channels); the
-    ``residual`` part is then the mean *square* of the smoothed map, for
-    every detector (a mean of the smoothed map would equal the mean of the
-    unsmoothed one). Coherent defects then count more than the same error
-    scattered over single pixels. 0 leaves the residual unsmoothed.
-residual_norm : {"none", "pixel"}, default="none"
-    "pixel" divides each pixel's residual by its mean on held-out normals
-    (computed at fit) before averaging, so pixels that normal images
-    reconstruct badly anyway (edges, texture) count less than pixels they
-    never get wrong.
-contamination : float in (0, 0.5], default=0.1
-    Share of normal data to flag: ``offset_`` is this quantile of the
-    held-out normal scores, so it is the false-positive rate accepted.
-validation_fraction : float in [0, 1), default=0.1
-    Share of the training data held out (at least one sample) for the
-    validation loss, the score statistics and ``offset_``. With 0 the
-    training data are reused, which makes ``offset_`` optimistic.
-trim_fraction : float in [0, 1), default=0.0
-    For training data that may hold anomalies: after ``trim_warmup``
-    epochs, each epoch leaves out this share of the training samples with
-    the highest training loss (the likeliest anomalies); the indices left
-    out are in ``history_[:, "train_dropped"]``. 0 uses every sample.
-trim_warmup : int, default=2
-    Epochs on all samples before trimming starts.
-image_shape : tuple (C, H, W) or None, default=None
-    Shape of one image when ``X`` holds flattened images; also settles an
-    ambiguous 4-D layout. None with 2-D ``X`` means tabular data.
-image_layout : {"auto", "channels_first", "channels_last"}, default="auto"
-    How 4-D image arrays are read: (n, C, H, W) or (n, H, W, C). "auto"
-    takes the reading whose image has no more channels than pixels along its
-    shorter side, and warns (``AmbiguousLayoutWarning``) when both or neither
-    do, e.g. (n, 3, 8, 3). Flat rows are always (C, H, W) order.
-ngf, ndf : int, default=64
-    Base widths of the image generator and discriminator (channels of the
-    first level, doubled per level up to 8x).
-hidden_dims : tuple of positive int
-    Layer widths of the tabular (fully connected) networks.
-device : str or torch.device, default="auto"
-    "auto" trains on CUDA when available, else the CPU.
-random_state : int, RandomState instance or None, default=None
-    Seeds weight initialisation, the held-out split, shuffling and every
-    random draw of training (through local generators; global random states
-    are not touched). On the CPU the same value gives the same scores, bit
-    for bit.
-verbose : int, default=0
-    0 silent, 1 a table line per epoch, 2 also a progress bar per epoch.
-callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-    Passed to the skorch training engine, e.g.
-    ``EarlyStopping(monitor="valid_loss")`` or ``Checkpoint(...)``.
-memory : str, path, joblib.Memory or None, default=None
-    Caches trained networks (like ``Pipeline(memory=...)``), keyed on the
-    training parameters, the seed and the data. Parameters that only change
-    scoring (``lambda_score``, ``contamination``, ...) are not part of the
-    key, so a grid search over them trains each network once. Networks
-    are stored as safetensors + JSON in ``<folder>/skgan_ad-networks/``
-    (never a pickle, so loading an entry cannot run code); a
-    ``joblib.Memory`` contributes its ``location``.
-warm_start : bool, default=False
-    When True and the detector is fitted, ``fit`` trains the networks for
-    ``n_epochs`` more epochs from where the last ``fit`` stopped (weights,
-    optimizer states and random generators), instead of starting afresh:
-    on the CPU, 2 + 2 epochs give exactly the model of 4 epochs (with the
-    same data and an int ``random_state``). The input scaling of the first
-    fit is kept. Warm-started fits bypass ``memory``.
-    Ctrl-C during ``fit`` stops training with a warning, marks the epoch in
-    ``history_`` (``"interrupted"``) and keeps the model out of the
-    ``memory`` cache; ``warm_start=True`` then continues it."""
-
-_SHARED_ATTRIBUTES = """\
-generator_, discriminator_ : torch.nn.Module
-    The trained networks, in eval mode.
-offset_ : float
-    ``decision_function = score_samples - offset_``.
-component_stats_ : dict
-    ``{part: (mean, std)}`` of each score part on held-out normals.
-embedding_reference_ : ndarray of shape (n_reference, n_codes), float32
-    Standardised learned codes of (at most 8,192) training samples: the
-    neighbours of the ``embedding`` part.
-embedding_keys_ : ndarray of shape (n_reference,), uint64
-    A key of each reference code's input row (a hash of its exact values): a
-    scored row equal to one of them is scored leave-one-out, without its own code.
-embedding_center_, embedding_scale_ : ndarray of shape (n_codes,)
-    Mean and standard deviation of each code coordinate on those samples.
-calibration_scores_ : ndarray of shape (n_held_out,)
-    ``score_samples`` of the held-out normals (the training rows when
-    ``validation_fraction=0``); ``offset_`` is their ``contamination`` quantile.
-history_ : skorch.History
-    Per-epoch losses (``train_loss``, ``valid_loss``, each loss term, ...).
-n_iter_ : int
-    Epochs run to their end, over all warm-started fits.
-training_state_ : dict, only with ``warm_start=True``
-    Optimizer and random-generator states that the next warm-started ``fit`` continues from.
-image_shape_ : tuple or None
-    (C, H, W) of the training images; None for tabular data.
-input_shift_, input_scale_ : float or ndarray
-    Scaling of the inputs to the networks' range.
-n_features_in_ : int
-    Number of features (pixels times channels for images) seen in ``fit``.
-feature_names_in_ : ndarray, only with DataFrame input
-device_ : str
-    Device the networks were trained on."""
-
-
-def _numpydoc_entries(text: str) -> list[tuple[set[str], str]]:
-    """Split numpydoc parameter text into ``(names, entry text)``; an entry starts at an unindented line."""
-    entries: list[tuple[set[str], str]] = []
-    for line in text.splitlines():
-        if line and not line[0].isspace():
-            names = {name.strip() for name in line.split(" : ")[0].split(",")}
-            entries.append((names, line))
-        else:
-            entries[-1] = (entries[-1][0], entries[-1][1] + "\n" + line)
-    return entries
-
-
-def _fill_docstring(doc: str | None) -> str | None:
-    """Put the shared parameter and attribute text where a docstring asks for it, at its indentation.
-
-    A shared entry whose names the docstring already documents itself (a
-    detector-specific default or meaning) is left out, so nothing is listed twice.
-    """
-    if not doc:
-        return doc
-    for marker, text in (("{shared_parameters}", _SHARED_PARAMETERS), ("{shared_attributes}", _SHARED_ATTRIBUTES)):
-        for line in doc.splitlines():
-            if line.strip() != marker:
-                continue
-            indent = line[: len(line) - len(line.lstrip())]
-            documented = {
-                name.strip()
-                for own in doc.splitlines()
-                if own.startswith(indent) and own[len(indent) : len(indent) + 1].isalpha() and " : " in own
-                for name in own.strip().split(" : ")[0].split(",")
-            }
-            kept = [entry for names, entry in _numpydoc_entries(text) if not names <= documented]
-            doc = doc.replace(line, textwrap.indent("\n".join(kept), indent))
-    return doc
 
 
 @estimator_params
@@ -356,7 +157,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls.__doc__ = _fill_docstring(cls.__doc__)
+        cls.__doc__ = fill_docstring(cls.__doc__)
 
     def _warm_start_state(self):
         """With ``warm_start=True``, the last fit's networks, scaling, history and trainer state."""
@@ -377,6 +178,17 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     @abstractmethod
     def _build_networks(self, geometry: Geometry) -> tuple[torch.nn.Module, torch.nn.Module]:
         """Return fresh ``(generator, discriminator)`` for data of this geometry."""
+
+    def _new_networks(self, geometry: Geometry) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """:meth:`_build_networks` with the global random state left as it was.
+
+        Module constructors draw default weights from PyTorch's global RNG (overwritten by the
+        seeded initialisation, or by stored weights when loading); forking it keeps the user's
+        random state untouched. Training, the ``memory=`` cache and :func:`skgan_ad.load` build
+        networks only through here.
+        """
+        with torch.random.fork_rng(devices=[]):
+            return self._build_networks(geometry)
 
     @abstractmethod
     def _build_objective(self, geometry: Geometry):
@@ -425,18 +237,13 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         valid_rows = None if reference_rows is train_rows else reference_rows
 
         previous = self._previous_fit
-        if previous is None:
-            trained = fit_networks(self, train_rows, valid_rows, image_shape, value_range, seed)
-        else:
-            if previous["image_shape"] != image_shape or previous["n_features"] != rows.shape[1]:
-                raise ValueError(
-                    f"warm_start=True continues the last fit, whose data had image_shape {previous['image_shape']} "
-                    f"and {previous['n_features']} features; X has image_shape {image_shape} and {rows.shape[1]} "
-                    "features. Set warm_start=False to fit afresh"
-                )
-            trained = train_networks(
-                training_spec(self), train_rows, valid_rows, image_shape, value_range, seed, self.verbose, previous
+        if previous is not None and (previous["image_shape"] != image_shape or previous["n_features"] != rows.shape[1]):
+            raise ValueError(
+                f"warm_start=True continues the last fit, whose data had image_shape {previous['image_shape']} "
+                f"and {previous['n_features']} features; X has image_shape {image_shape} and {rows.shape[1]} "
+                "features. Set warm_start=False to fit afresh"
             )
+        trained = fit_networks(self, train_rows, valid_rows, image_shape, value_range, seed, resume=previous)
         self.image_shape_ = image_shape
         self.input_shift_, self.input_scale_ = trained["shift"], trained["scale"]
         self.device_ = trained["device"]
@@ -616,17 +423,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         """Keep the standardised codes of (at most ``_EMBEDDING_MAX_REFERENCE``) training ``rows``."""
         if len(rows) > self._EMBEDDING_MAX_REFERENCE:
             rows = rows[np.sort(rng.choice(len(rows), self._EMBEDDING_MAX_REFERENCE, replace=False))]
-        codes = _gather(self._batch_outputs(rows, self._embedding, self._scoring_networks()), len(rows))
+        codes = gather(self._batch_outputs(rows, self._embedding, self._scoring_networks()), len(rows))
+        self.embedding_center_, self.embedding_scale_, self.embedding_reference_ = reference_codes(codes)
         # Each reference code's row, by its exact bytes: a scored row that is one of them is scored
         # without it (leave-one-out), so training samples do not look normal by matching themselves.
         self.embedding_keys_ = row_keys(rows)
-        center, spread = codes.mean(axis=0), codes.std(axis=0)
-        # A coordinate that (almost) never varies on normal data (a dead unit) keeps its raw scale
-        # rather than turning round-off into huge standardised distances.
-        floor = 1e-6 * spread.max() if spread.max() > 0 else 1.0
-        scale = np.where(spread > floor, spread, 1.0)
-        self.embedding_center_, self.embedding_scale_ = center, scale
-        self.embedding_reference_ = ((codes - center) / scale).astype(np.float32)
 
     def _tensor_components(
         self, generator, discriminator, x: torch.Tensor, geometry: Geometry, needed=None, index=None, rows=None
@@ -636,7 +437,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         ``needed`` (a set of part names; None: all) lets a score whose weights
         leave parts out skip their networks: with the default
         ``embedding_weight=1`` only the encoder runs (and AnoGAN's latent
-        search not at all). ``index`` is the :class:`_CodeIndex` of the call;
+        search not at all). ``index`` is the :class:`~skgan_ad._embedding.CodeIndex` of the call;
         ``rows``, the batch's validated input rows (without padding), lets it
         leave each reference row out of its own neighbours.
         """
@@ -647,7 +448,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         if needed is None or "embedding" in needed:
             if code is None:
                 code = self._embedding(generator, discriminator, x, geometry)
-            index = index or _CodeIndex(self)
+            index = index or CodeIndex(self)
             parts["embedding"] = index.distance(code.flatten(1), index.self_matches(rows, code))
         return parts
 
@@ -677,22 +478,10 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     _CHUNK_BYTES = 1 << 25
 
     def _input_chunks(self, X):
-        """``(n_rows, layout, chunks)``: ``X`` validated against the fitted shape, chunk by chunk.
-
-        A NumPy array (a memmap included) is sliced and each slice converted
-        to float64 rows on its own, so a uint8 or memory-mapped input is never
-        converted as a whole; other inputs (lists, DataFrames) are already in
-        memory and are converted at once.
-        """
+        """``(n_rows, layout, chunks)``: ``X`` validated against the fitted shape, chunk by chunk
+        (:func:`~skgan_ad._batching.input_chunks`, at most ``_CHUNK_BYTES`` of float64 at a time)."""
         check_is_fitted(self)
-        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > 0:
-            row_bytes = 8 * max(1, int(np.prod(X.shape[1:])))
-            step = max(self.batch_size, self._CHUNK_BYTES // row_bytes // self.batch_size * self.batch_size)
-            if len(X) > step:
-                _, layout = self._validate(X[:1])
-                return len(X), layout, (self._validate(X[i : i + step])[0] for i in range(0, len(X), step))
-        rows, layout = self._validate(X)
-        return len(rows), layout, iter([rows])
+        return input_chunks(X, self._validate, self.batch_size, self._CHUNK_BYTES)
 
     def _scoring_networks(self):
         """Copies of the fitted networks for scoring: eval mode, on the device, float32 (images) or float64."""
@@ -703,32 +492,11 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         )
 
     def _batch_outputs(self, rows: np.ndarray, fn, networks):
-        """Yield ``fn(generator, discriminator, x, geometry)`` for each scaled network batch of ``rows``, without grad.
-
-        A sample's score must not depend on the batch it comes in. BatchNorm
-        runs in eval mode, so no statistic of the batch enters; what is left is
-        round-off, kept small (README, "Batches": 1e-12 relative for tabular
-        networks, 1e-5 for image networks) but not zero, since the matrix
-        routines of some CPUs round a row differently by its position in the batch:
-
-        * every batch is padded to ``batch_size`` samples, so the matrix and
-          convolution routines always see one shape (a float32 or float64
-          matrix product rounds a row differently with the batch's size);
-        * tabular (fully connected) networks score in float64 (cheap for MLPs);
-          image networks keep float32 (float64 convolutions are ~10x slower on a CPU).
-        """
-        generator, discriminator = networks
-        parameter = next(generator.parameters())
-        geometry = self._geometry()
-        with torch.no_grad():
-            for start in range(0, len(rows), self.batch_size):
-                chunk = rows[start : start + self.batch_size]
-                x = geometry.to_network(chunk, self.input_shift_, self.input_scale_)
-                x = x.to(device=parameter.device, dtype=parameter.dtype)
-                if len(x) < self.batch_size:
-                    x = torch.cat([x, x.new_zeros((self.batch_size - len(x), *x.shape[1:]))])
-                extra = {"rows": chunk} if getattr(fn, "takes_rows", False) else {}
-                yield _first_rows(fn(generator, discriminator, x, geometry, **extra), len(chunk))
+        """Yield ``fn(generator, discriminator, x, geometry)`` for each scaled, padded network batch of
+        ``rows``, without grad (:func:`~skgan_ad._batching.batch_outputs`)."""
+        yield from batch_outputs(
+            rows, fn, networks, self._geometry(), (self.input_shift_, self.input_scale_), self.batch_size
+        )
 
     def _map_batches(self, rows: np.ndarray, fn) -> list:
         """``fn``'s outputs for the network batches of validated ``rows``, as a list (see :meth:`_batch_outputs`).
@@ -742,12 +510,12 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         preallocated float64 arrays (a dict of them when ``fn`` returns dicts)."""
         n, layout, chunks = self._input_chunks(X)
         networks = self._scoring_networks()
-        return _gather((part for rows in chunks for part in self._batch_outputs(rows, fn, networks)), n), layout
+        return gather((part for rows in chunks for part in self._batch_outputs(rows, fn, networks)), n), layout
 
     def _components_fn(self, needed=None):
         """``fn(generator, discriminator, x, geometry)`` -> the ``needed`` score parts of a batch as arrays,
         for :meth:`_batch_outputs`; the reference codes are converted once for all its batches."""
-        index = _CodeIndex(self)
+        index = CodeIndex(self)
 
         def components(generator, discriminator, x, geometry, rows=None) -> dict[str, np.ndarray]:
             parts = self._tensor_components(generator, discriminator, x, geometry, needed, index, rows)
@@ -758,7 +526,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
 
     def _raw_components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """All score parts of validated ``rows`` (float64)."""
-        return _gather(self._batch_outputs(rows, self._components_fn(), self._scoring_networks()), len(rows))
+        return gather(self._batch_outputs(rows, self._components_fn(), self._scoring_networks()), len(rows))
 
     def _component_weights(self, names) -> dict[str, float]:
         """Weight of each standardised part: ``embedding_weight`` for ``embedding``; the papers' parts share
@@ -804,103 +572,3 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             if module is not None and any(p.device.type != "cpu" for p in module.parameters()):
                 state[key] = copy.deepcopy(module).cpu()
         return state
-
-
-def _gather(parts, n: int):
-    """Batch outputs (arrays, or dicts of them) written one after another into preallocated outputs of ``n`` rows."""
-    out, start = None, 0
-    for part in parts:
-        out = _fill(out, part, start, n)
-        start += len(next(iter(part.values())) if isinstance(part, dict) else part)
-    return out
-
-
-def _fill(out, part, start: int, n: int):
-    """Write one batch's output (an array or a dict of arrays) into ``out`` at ``start``; allocate on first use."""
-    if isinstance(part, dict):
-        out = out if out is not None else {}
-        for key, value in part.items():
-            out[key] = _fill(out.get(key), value, start, n)
-        return out
-    part = np.asarray(part)
-    if out is None:
-        out = np.empty((n, *part.shape[1:]), dtype=np.float64 if part.dtype.kind == "f" else part.dtype)
-    out[start : start + len(part)] = part
-    return out
-
-
-def _first_rows(out, n: int):
-    """The first ``n`` rows of a tensor, array or dict of them (drops batch padding)."""
-    if isinstance(out, dict):
-        return {key: value[:n] for key, value in out.items()}
-    return out[:n]
-
-
-def row_keys(rows: np.ndarray) -> np.ndarray:
-    """A 64-bit key of each row's exact float64 bytes (uint64): how a training row is recognised when scored."""
-    rows = np.ascontiguousarray(rows, dtype=np.float64)
-    digests = b"".join(hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in rows)
-    return np.frombuffer(digests, dtype=np.uint64).copy()
-
-
-class _CodeIndex:
-    """The fitted reference codes of the ``embedding`` part, for one scoring call.
-
-    They are converted to float64 tensors (with their squared norms) on the
-    first batch and reused for the others, not converted batch by batch.
-
-    A scored row identical to a reference row (a training sample) is scored
-    leave-one-out, without that reference code, as ``LocalOutlierFactor``
-    scores its training set: otherwise it would be its own nearest neighbour at
-    distance 0, and ``fit(X).predict(X)`` would flag far fewer than
-    ``contamination`` of ``X``. Its duplicates, if any, stay neighbours. Every
-    sample is scored against the same number of neighbours, ``k``, at most one
-    less than the reference codes.
-    """
-
-    def __init__(self, detector: BaseGANDetector) -> None:
-        self.arrays = (detector.embedding_reference_, detector.embedding_center_, detector.embedding_scale_)
-        n_reference = len(detector.embedding_reference_)
-        keys = getattr(detector, "embedding_keys_", None)
-        # With a single reference code there is nothing to leave one out for.
-        self.positions = None if keys is None or n_reference < 2 else {k: i for i, k in enumerate(keys.tolist())}
-        self.k = min(detector.n_neighbors, n_reference - 1 if self.positions is not None else n_reference)
-        self.tensors = None
-
-    def self_matches(self, rows, codes: torch.Tensor) -> torch.Tensor | None:
-        """For ``codes`` of which the first ``len(rows)`` are those of ``rows``: the index of the
-        reference code each row is (-1 for none and for padding), or None when nothing matches.
-
-        Without rows (the ONNX export traces this) it touches nothing, not even the codes' shape,
-        which an exporter would otherwise fix as a constant."""
-        if rows is None or self.positions is None:
-            return None
-        found = [self.positions.get(key, -1) for key in row_keys(rows).tolist()]
-        if max(found, default=-1) < 0:
-            return None
-        return torch.tensor(found + [-1] * (len(codes) - len(found)), dtype=torch.long)
-
-    def distance(self, codes: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean Euclidean distance of each standardised code to its ``k`` nearest reference codes.
-
-        ``exclude`` (one reference index per code, -1 for none) leaves that
-        reference code out of the code's neighbours.
-        """
-        # float64: |q|^2 + |r|^2 - 2 q.r cancels badly for near neighbours in float32, and the result
-        # would then hang on the order of the matrix product's sums (ONNX Runtime's differs from torch's).
-        if self.tensors is None or self.tensors[0].device != codes.device:
-            reference, center, scale = (
-                torch.as_tensor(a, dtype=torch.float64, device=codes.device) for a in self.arrays
-            )
-            self.tensors = (reference, (reference * reference).sum(dim=1), center, scale)
-        reference, reference_norms, center, scale = self.tensors
-        q = (codes.to(torch.float64) - center) / scale
-        # The neighbours are found with |q - r|^2 as one matrix product (what cdist does for large
-        # inputs; written out so that the ONNX export traces it), then their distances are taken
-        # exactly: the expansion leaves ~1e-8 noise in sqrt of a near-zero distance.
-        squared = (q * q).sum(dim=1, keepdim=True) - 2 * q @ reference.T + reference_norms
-        if exclude is not None:
-            hit = torch.nonzero(exclude >= 0).flatten().to(codes.device)
-            squared[hit, exclude.to(codes.device)[hit]] = torch.inf
-        nearest = squared.topk(self.k, dim=1, largest=False).indices
-        return (q.unsqueeze(1) - reference[nearest]).pow(2).sum(dim=2).sqrt().mean(dim=1)

@@ -47,7 +47,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._preprocessing import NETWORK_INPUT_BOUND, scaled_halves
+from ._preprocessing import scaled_clipped
 from .base import BaseGANDetector
 from .detectors import AnoGANDetector
 from .nets.spectral import _detach_weight, spectral_norm_layers
@@ -95,8 +95,7 @@ class _ScoringGraph(nn.Module):
         """:meth:`Geometry.to_network` on tensors: :func:`~skgan_ad._preprocessing.scale_rows`'s float64
         arithmetic (halves, then the clip to +-``NETWORK_INPUT_BOUND``) rounded to float32 as there (tabular
         networks then compute in float64), shaped by :meth:`Geometry.shape_rows`."""
-        scaled = scaled_halves(rows, self.shift, self.scale)
-        x = scaled.clamp(-NETWORK_INPUT_BOUND, NETWORK_INPUT_BOUND).to(torch.float32).to(self.dtype)
+        x = scaled_clipped(rows, self.shift, self.scale).to(torch.float32).to(self.dtype)
         return self.geometry.shape_rows(x)
 
     def score(self, rows: torch.Tensor, z: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:

@@ -45,23 +45,6 @@ def per_sample_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs().flatten(1).mean(dim=1)
 
 
-def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian smoothing of ``(n, C, H, W)`` maps, each channel alone; borders repeat the edge value.
-
-    The kernel reaches ``4 sigma`` (scipy's ``gaussian_filter`` default), so it
-    matches :func:`scipy.ndimage.gaussian_filter` with ``mode="nearest"``.
-    """
-    radius = max(1, int(4.0 * sigma + 0.5))
-    offsets = torch.arange(-radius, radius + 1, dtype=maps.dtype, device=maps.device)
-    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    n, c, h, w = maps.shape
-    flat = F.pad(maps.reshape(n * c, 1, h, w), (radius, radius, radius, radius), mode="replicate")
-    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1))
-    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1))
-    return flat.reshape(n, c, h, w)
-
-
 # The survey seed's two discriminator terms for a score (Zenati et al. 2018; Schlegl et al. 2017),
 # each with the name of the score part it gives (see skgan_ad.base.SCORE_PARTS).
 DISCRIMINATOR_TERMS = {"fm": "feature", "ce": "discriminator"}

@@ -24,7 +24,8 @@ from sklearn.model_selection import BaseCrossValidator, StratifiedKFold, check_c
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._outlier import AnomalyScoreMixin, estimator_params, param, threshold_at
+from ._outlier import AnomalyScoreMixin, threshold_at
+from ._params import estimator_params, param
 from ._validation import CONTAMINATION, POSITIVE_INT, HasMethods, Interval
 from .metrics import check_anomaly_labels
 

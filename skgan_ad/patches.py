@@ -26,7 +26,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _outlier
-from ._outlier import AnomalyScoreMixin, estimator_params, param
+from ._outlier import AnomalyScoreMixin
+from ._params import estimator_params, param
+from ._smoothing import check_sigma, smooth_maps
 from ._validation import (
     CONTAMINATION,
     FRACTION,
@@ -421,14 +423,14 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         -------
         maps : ndarray of shape (n_samples, H, W), float64
         """
-        _outlier.check_sigma(sigma)
+        check_sigma(sigma)
         rows = self._validate(X)
         patches = self._patch_rows(rows, self.image_shape_, self.grid_, self.patch_shape_)
         patch_maps = np.asarray(self.estimator_.anomaly_map(patches, sigma=0), dtype=np.float64)
         maps = stitch(
             patch_maps.reshape(len(rows), len(self.grid_), *self.patch_shape_), self.grid_, self.image_shape_[1:]
         )
-        return _outlier.smooth_maps(maps, sigma)
+        return smooth_maps(maps, sigma)
 
     # -- helpers ---------------------------------------------------------------------
     def _validate(self, X) -> np.ndarray:

@@ -20,6 +20,7 @@ from skorch.history import History
 import skgan_ad
 from skgan_ad import DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, PatchDetector, SkipGANomalyDetector
 from skgan_ad import io as skio
+from skgan_ad._cache import cached_training
 from skgan_ad._training import _train_networks, _training_spec
 
 from .conftest import TINY
@@ -285,9 +286,9 @@ def test_compatible_versions():
 def test_incompatible_library_version_names_both(fitted, tmp_path, monkeypatch):
     det = fitted(SkipGANomalyDetector, "tabular")
     current = skgan_ad.__version__
-    monkeypatch.setattr(skgan_ad, "__version__", "0.97.2")
+    monkeypatch.setattr(skgan_ad._version, "__version__", "0.97.2")
     path = skio.save(det, tmp_path / "m.safetensors")
-    monkeypatch.setattr(skgan_ad, "__version__", current)
+    monkeypatch.setattr(skgan_ad._version, "__version__", current)
     with pytest.raises(ValueError, match=rf"saved by skgan_ad 0\.97\.2 and this is skgan_ad {current}"):
         skio.load(path)
     # A patch release of this version reads it.
@@ -373,7 +374,7 @@ def test_pickle_carries_the_version_and_warns_under_another(fitted, monkeypatch)
     X = _data("tabular")
     np.testing.assert_array_equal(same.score_samples(X), det.score_samples(X))
 
-    monkeypatch.setattr(skgan_ad, "__version__", "0.97.2")
+    monkeypatch.setattr(skgan_ad._version, "__version__", "0.97.2")
     with pytest.warns(skio.InconsistentVersionWarning) as record:
         pickle.loads(data)
     warning = record[0].message
@@ -384,7 +385,7 @@ def test_pickle_carries_the_version_and_warns_under_another(fitted, monkeypatch)
 def test_patch_detector_pickle_carries_the_version(monkeypatch):
     det = PatchDetector(SkipGANomalyDetector(**TINY), patch_size=8)
     data = pickle.dumps(det)
-    monkeypatch.setattr(skgan_ad, "__version__", "0.97.2")
+    monkeypatch.setattr(skgan_ad._version, "__version__", "0.97.2")
     with pytest.warns(skio.InconsistentVersionWarning) as record:
         pickle.loads(data)
     assert {w.message.estimator_name for w in record} == {"PatchDetector", "SkipGANomalyDetector"}
@@ -421,10 +422,10 @@ def test_interrupted_trainings_and_unknown_keys_are_not_stored(tmp_path):
     X = _data("tabular")
     args = _training_args(SkipGANomalyDetector(**TINY), X)
     calls = []
-    result = skio.cached_training(tmp_path, _counting(calls, interrupted=True), args, 0)
+    result = cached_training(tmp_path, _counting(calls, interrupted=True), args, 0)
     assert result["interrupted"] and not list((tmp_path / "skgan_ad-networks").glob("*"))
-    skio.cached_training(tmp_path, _counting(calls, trainer_state={"opaque": object()}), args, 0)
-    hit = skio.cached_training(tmp_path, _counting(calls), args, 0)
+    cached_training(tmp_path, _counting(calls, trainer_state={"opaque": object()}), args, 0)
+    hit = cached_training(tmp_path, _counting(calls), args, 0)
     assert len(calls) == 2  # the interrupted result was not stored; the complete one was
     assert set(hit) == {"generator", "discriminator", "history", "shift", "scale", "device"}
 
@@ -433,13 +434,13 @@ def test_an_unreadable_entry_is_trained_again(tmp_path):
     X = _data("tabular")
     args = _training_args(SkipGANomalyDetector(**TINY), X)
     calls = []
-    first = skio.cached_training(tmp_path, _counting(calls), args, 0)
+    first = cached_training(tmp_path, _counting(calls), args, 0)
     (entry,) = (tmp_path / "skgan_ad-networks").iterdir()
     (entry / "networks.safetensors").write_bytes(b"garbage")
     with pytest.warns(UserWarning, match="unreadable cache entry"):
-        again = skio.cached_training(tmp_path, _counting(calls), args, 0)
+        again = cached_training(tmp_path, _counting(calls), args, 0)
     assert len(calls) == 2
-    repaired = skio.cached_training(tmp_path, _counting(calls), args, 0)
+    repaired = cached_training(tmp_path, _counting(calls), args, 0)
     assert len(calls) == 2  # the entry was replaced by a good one
     for name in ("generator", "discriminator"):
         for key, value in first[name].state_dict().items():
@@ -452,9 +453,9 @@ def test_cache_key_includes_the_library_version(tmp_path, monkeypatch):
     X = _data("tabular")
     args = _training_args(SkipGANomalyDetector(**TINY), X)
     calls = []
-    skio.cached_training(tmp_path, _counting(calls), args, 0)
-    monkeypatch.setattr(skgan_ad, "__version__", "0.97.2")
-    skio.cached_training(tmp_path, _counting(calls), args, 0)
+    cached_training(tmp_path, _counting(calls), args, 0)
+    monkeypatch.setattr(skgan_ad._version, "__version__", "0.97.2")
+    cached_training(tmp_path, _counting(calls), args, 0)
     assert len(calls) == 2
 
 
@@ -462,10 +463,10 @@ def test_memory_values(tmp_path):
     X = _data("tabular")
     args = _training_args(SkipGANomalyDetector(**TINY), X)
     calls = []
-    skio.cached_training(joblib.Memory(None, verbose=0), _counting(calls), args, 0)
+    cached_training(joblib.Memory(None, verbose=0), _counting(calls), args, 0)
     assert len(calls) == 1 and not any(tmp_path.iterdir())
     with pytest.raises(TypeError, match="memory must be None, a folder"):
-        skio.cached_training(object(), _counting(calls), args, 0)
+        cached_training(object(), _counting(calls), args, 0)
     spec = _training_spec(SkipGANomalyDetector(**TINY, callbacks=[EpochScoring(lambda net, X, y: 0.0)]))
     with pytest.raises(TypeError, match="cannot be hashed"):
-        skio.cached_training(tmp_path, _counting(calls), (spec, *args[1:]), 0)
+        cached_training(tmp_path, _counting(calls), (spec, *args[1:]), 0)

@@ -12,7 +12,7 @@ import torch
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 
 from skgan_ad import DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
-from skgan_ad._training import TrainingDivergedError, TrainingInterruptedWarning
+from skgan_ad._trainer import TrainingDivergedError, TrainingInterruptedWarning
 
 from .conftest import assert_batch_invariant
 

@@ -7,7 +7,7 @@ from skorch.callbacks import Checkpoint, EarlyStopping, EpochScoring, ProgressBa
 
 from skgan_ad import SkipGANomalyDetector
 from skgan_ad._outlier import holdout_split
-from skgan_ad._training import GANTrainer, TensorBatchIterator
+from skgan_ad._trainer import GANTrainer, TensorBatchIterator
 from skgan_ad.losses import SkipGANomalyLoss
 from skgan_ad.nets import MLPDiscriminator, SkipMLPGenerator
 

@@ -8,7 +8,7 @@ import torch
 from skorch.callbacks import Callback
 
 from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
-from skgan_ad._training import GANTrainer, TensorBatchIterator
+from skgan_ad._trainer import GANTrainer, TensorBatchIterator
 from skgan_ad.base import SCORE_PARTS
 from skgan_ad.losses import SkipGANomalyLoss
 from skgan_ad.nets import MLPDiscriminator, SkipMLPGenerator

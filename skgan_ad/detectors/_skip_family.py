@@ -9,7 +9,7 @@ code) or mean absolute (Zawar et al.).
 
 from __future__ import annotations
 
-from .._outlier import estimator_params, param
+from .._params import estimator_params, param
 from .._validation import NON_NEGATIVE
 from ..base import BaseGANDetector
 from ..losses import SkipGANomalyLoss, per_sample_l1, per_sample_mse

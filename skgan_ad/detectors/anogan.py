@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from .._outlier import draw_seed, estimator_params, param
+from .._outlier import draw_seed
+from .._params import estimator_params, param
 from .._validation import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, StrOptions
 from ..base import BaseGANDetector
 from ..losses import DISCRIMINATOR_TERMS, DCGANLoss, discriminator_term, latent_norm_distance, per_sample_l1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._outlier import estimator_params, param
+from .._params import estimator_params, param
 from .._validation import POSITIVE_INT
 from ..nets import AttentionDiscriminator, DenseSkipGenerator, MLPDiscriminator, SkipMLPGenerator
 from ..nets.spectral import maybe_spectral_norm

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._outlier import estimator_params, param
+from .._params import estimator_params, param
 from .._validation import NON_NEGATIVE, POSITIVE_INT, StrOptions
 from ..base import BaseGANDetector
 from ..losses import DISCRIMINATOR_TERMS, BiGANLoss, discriminator_term, latent_norm_distance

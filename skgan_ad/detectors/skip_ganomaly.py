@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._outlier import estimator_params, param
+from .._params import estimator_params, param
 from .._validation import NON_NEGATIVE_INT
 from ..nets import DCGANDiscriminator, MLPDiscriminator, SkipMLPGenerator, SkipUNetGenerator
 from ._skip_family import SkipFamilyDetector
