@@ -38,10 +38,9 @@ from numbers import Real
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from ._outlier import anomaly_scores
+from ._outlier import anomaly_scores, final_estimator
 
 __all__ = [
     "anomaly_auc_scorer",
@@ -203,7 +202,7 @@ def conformal_p_values(detector, X=None, *, scores=None) -> np.ndarray:
     >>> bool(((p > 0) & (p <= 1)).all())
     True
     """
-    final = detector.steps[-1][1] if isinstance(detector, Pipeline) else detector
+    final = final_estimator(detector)
     check_is_fitted(final)
     calibration = getattr(final, "calibration_scores_", None)
     if calibration is None:

@@ -20,7 +20,7 @@ from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback, EpochScoring
 
 from skgan_ad import SkipGANomalyDetector
-from skgan_ad._training import GANTrainer
+from skgan_ad._trainer import GANTrainer
 from skgan_ad.metrics import anomaly_auc_scorer
 from skgan_ad.model_selection import NormalOnlySplit
 
@@ -221,7 +221,7 @@ class _GradientRecorder(Callback):
 def _one_step(trainer_class, x):
     """One generator and one discriminator step of a tiny image SkipGANomaly on batch ``x``; grads and weights."""
     from skgan_ad._preprocessing import Geometry
-    from skgan_ad._training import TensorBatchIterator
+    from skgan_ad._trainer import TensorBatchIterator
     from skgan_ad.nets import init_weights_
 
     detector = SkipGANomalyDetector(**TINY)

@@ -102,7 +102,7 @@ def test_score_histogram_plots_again_into_given_axes(rng):
     [
         (np.zeros(10), "both normal"),
         (np.r_[np.zeros(5), np.ones(4)], "y has 9 labels but there are 10 scores"),
-        (np.r_[-np.ones(5), np.ones(5)], "0 .normal. and 1"),
+        (np.r_[-np.ones(5), np.ones(5)], "1 for an anomaly and 0 for a normal sample"),
     ],
     ids=["one class", "lengths", "values"],
 )

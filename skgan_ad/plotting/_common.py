@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import _num_samples, column_or_1d
+from sklearn.utils.validation import _num_samples
 
+from .._outlier import final_estimator
 from .._validation import _layout_of
+from ..metrics import check_anomaly_labels
 
 LABELS = ("normal", "anomalous")  # y == 0, y == 1
 
@@ -46,21 +47,14 @@ def axes_row(ax, n: int, caller: str) -> np.ndarray:
 
 
 def check_labels(y, n_samples: int, name: str = "scores") -> np.ndarray:
-    """``y`` as a 1-D int array of 0 (normal) and 1 (anomalous), both present, one per sample."""
-    y = column_or_1d(y)
+    """``y`` checked by :func:`~skgan_ad.metrics.check_anomaly_labels`, with both classes present, one per sample."""
+    y = check_anomaly_labels(y)
     if len(y) != n_samples:
         raise ValueError(f"y has {len(y)} labels but there are {n_samples} {name}; they must match one to one")
     values = np.unique(y)
-    if not set(values.tolist()) <= {0, 1}:
-        raise ValueError(f"y must hold 0 (normal) and 1 (anomalous), got the values {values.tolist()}")
     if len(values) < 2:
         raise ValueError(f"y must hold both normal (0) and anomalous (1) samples, got only {values.tolist()}")
-    return y.astype(np.int64)
-
-
-def final_step(estimator):
-    """The estimator that holds the fitted state: a Pipeline's last step, else the estimator."""
-    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    return y
 
 
 def anomaly_threshold(estimator) -> float | None:
@@ -69,7 +63,7 @@ def anomaly_threshold(estimator) -> float | None:
     ``predict`` flags a sample when ``score_samples - offset_ < 0``, i.e. when
     its anomaly score ``-score_samples`` exceeds ``-offset_``.
     """
-    offset = getattr(final_step(estimator), "offset_", None)
+    offset = getattr(final_estimator(estimator), "offset_", None)
     return None if offset is None else -float(offset)
 
 
@@ -83,7 +77,7 @@ def select(X, indices):
 
 def image_shape_of(estimator, caller: str) -> tuple[int, int, int]:
     """The fitted ``image_shape_`` (C, H, W); a clear error for detectors fitted on tabular rows."""
-    image_shape = getattr(final_step(estimator), "image_shape_", None)
+    image_shape = getattr(final_estimator(estimator), "image_shape_", None)
     if image_shape is None:
         raise ValueError(f"{caller} needs images; {type(estimator).__name__} was fitted on tabular rows")
     return tuple(image_shape)

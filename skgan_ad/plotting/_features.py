@@ -8,7 +8,8 @@ from sklearn.manifold import TSNE
 from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.validation import check_array
 
-from ._common import LABELS, check_labels, check_matplotlib, final_step, single_axes
+from .._outlier import final_estimator
+from ._common import LABELS, check_labels, check_matplotlib, single_axes
 
 _AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE"}
 
@@ -20,7 +21,7 @@ def discriminator_features(estimator, X) -> np.ndarray:
     the ``feature`` score part compares). EGBAD's discriminator judges pairs
     (x, E(x)), so it gets the encoder's code with each sample.
     """
-    detector = final_step(estimator)
+    detector = final_estimator(estimator)
     if not hasattr(detector, "discriminator_features"):
         raise TypeError(
             f"{type(estimator).__name__} has no discriminator: discriminator features need a fitted GAN "

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._plotting import _validate_style_kwargs
 
-from ._common import check_matplotlib, final_step, single_axes
+from .._outlier import final_estimator
+from ._common import check_matplotlib, single_axes
 
 # The curves that say whether a GAN trained: its two players and the held-out loss.
 DEFAULT_CURVES = {"train_loss": "generator", "train_d_loss": "discriminator", "valid_loss": "validation"}
@@ -101,7 +102,7 @@ class TrainingCurveDisplay:
         display : TrainingCurveDisplay
         """
         check_matplotlib(f"{cls.__name__}.from_estimator")
-        history = getattr(final_step(estimator), "history_", None)
+        history = getattr(final_estimator(estimator), "history_", None)
         if history is None:
             raise ValueError(f"{type(estimator).__name__} has no history_: fit it first (GAN detectors record one)")
         name = type(estimator).__name__ if name is None else name
