@@ -59,10 +59,11 @@ def run(args) -> dict:
 
 
 def render(payload: dict) -> str:
-    return "\n".join(
-        f"{key}: {len(v)} outputs, {hashlib.sha256(str(v).encode()).hexdigest()[:16]}"
-        for key, v in payload["checksums"].items()
-    )
+    """One row per detector and data kind: how many outputs were hashed, and a digest of all of them."""
+    lines = ["| detector / data | outputs | digest of the outputs' digests |", "|---|---|---|"]
+    for key, sums in payload["checksums"].items():
+        lines.append(f"| {key} | {len(sums)} | {hashlib.sha256(str(sorted(sums.items())).encode()).hexdigest()[:16]} |")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -78,7 +79,7 @@ def main(argv=None):
             for output in sorted(set(before.get(key, {})) | set(payload["checksums"].get(key, {})))
             if before.get(key, {}).get(output) != payload["checksums"].get(key, {}).get(output)
         ]
-        print("identical to", args.check if not differ else f"DIFFERENT from {args.check}: " + ", ".join(differ))
+        print(f"identical to {args.check}" if not differ else f"DIFFERENT from {args.check}: " + ", ".join(differ))
         if differ:
             sys.exit(1)
 

@@ -1,6 +1,8 @@
 """Do thresholds keep their promise on small data? Realised false-positive rates at ``contamination``.
 
     python -m benchmarks.thresholds --threads 1 --seeds 0 1 2 3 4 5
+    python -m benchmarks.thresholds --threads 1 --n-train 400 --detectors AnoGAN DenseSkipAttention EGBAD \
+        GANomaly SkipGANomaly --tag five_400
 
 For each seed, ``--n-train`` digits (all ten classes: one normal distribution) are drawn at random
 to fit on; every other digit is an unseen normal sample. ``offset_`` is the conformal quantile of
@@ -21,13 +23,26 @@ import warnings
 
 import numpy as np
 
-from skgan_ad import CalibrationWarning, GANomalyDetector, SkipGANomalyDetector
+from skgan_ad import (
+    AnoGANDetector,
+    CalibrationWarning,
+    DenseSkipAttentionDetector,
+    EGBADDetector,
+    GANomalyDetector,
+    SkipGANomalyDetector,
+)
 from skgan_ad._outlier import false_positive_spread
 from skgan_ad.datasets import load_digits_images
 
 from ._harness import make_parser, parse_args, run_benchmark
 
-DETECTORS = {"SkipGANomaly": SkipGANomalyDetector, "GANomaly": GANomalyDetector}
+DETECTORS = {
+    "SkipGANomaly": SkipGANomalyDetector,
+    "GANomaly": GANomalyDetector,
+    "AnoGAN": AnoGANDetector,
+    "EGBAD": EGBADDetector,
+    "DenseSkipAttention": DenseSkipAttentionDetector,
+}
 
 
 def run(args) -> dict:
@@ -83,7 +98,7 @@ def render(payload: dict) -> str:
 
 def main(argv=None):
     parser = make_parser(__doc__, device="cpu")
-    parser.add_argument("--detectors", nargs="+", choices=sorted(DETECTORS), default=sorted(DETECTORS))
+    parser.add_argument("--detectors", nargs="+", choices=sorted(DETECTORS), default=["GANomaly", "SkipGANomaly"])
     parser.add_argument("--n-train", type=int, default=300)
     parser.add_argument("--contamination", type=float, default=0.1)
     args = parse_args(parser, argv)

@@ -244,6 +244,8 @@ def _script_of(results_file: str) -> str:
         ("speed_", "speed"),
         ("dev_ablation_", "dev_ablation"),
         ("dask_search_", "dask_search"),
+        ("thresholds", "thresholds"),
+        ("checksums", "checksums"),
         ("mnist_", "detection"),
         ("cifar10_", "detection"),
     ]:
