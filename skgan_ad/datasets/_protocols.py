@@ -10,11 +10,16 @@ from sklearn.utils import check_random_state
 
 
 class AnomalySplit(NamedTuple):
-    """A train/test split for anomaly detection; labels are 1 for anomalies, 0 for normals."""
+    """A train/test split for anomaly detection; labels are 1 for anomalies, 0 for normals.
+
+    ``masks``, where the data have them, are the test images' ground-truth defect masks,
+    shape ``(n_test, H, W)``, 1 on defective pixels (all 0 for normal images); None otherwise.
+    """
 
     X_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    masks: np.ndarray | None = None
 
 
 def _check_labelled(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:
