@@ -26,6 +26,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _outlier
+from ._batching import input_chunks
 from ._outlier import AnomalyScoreMixin
 from ._params import estimator_params, param
 from ._smoothing import check_sigma, smooth_maps
@@ -382,13 +383,19 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         self.offset_ = _outlier.threshold_at(self.calibration_scores_, self.contamination)
 
     # -- scoring ---------------------------------------------------------------------
+    # Scoring validates and cuts at most this many bytes of float64 images at a time (at least one
+    # image), so memory does not grow with the number of images beyond the outputs themselves.
+    _CHUNK_BYTES = 1 << 25
+
     def patch_scores(self, X) -> np.ndarray:
         """Anomaly score of every patch, float64 of shape (n_samples, n_patches), in ``grid_`` order.
 
         Higher is more abnormal: the inner estimator's ``anomaly_score``, or
-        ``-score_samples`` when it has none.
+        ``-score_samples`` when it has none. Images are validated, cut and
+        scored a few at a time (``_CHUNK_BYTES`` of float64 pixels), so a large
+        or memory-mapped set of large images is never converted as a whole.
         """
-        return self._patch_scores_rows(self._validate(X))
+        return np.concatenate([self._patch_scores_rows(rows) for rows in self._row_chunks(X)])
 
     def anomaly_score(self, X) -> np.ndarray:
         """Image anomaly score, float64 of shape (n_samples,): the ``aggregate`` of :meth:`patch_scores`."""
@@ -424,7 +431,9 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
         maps : ndarray of shape (n_samples, H, W), float64
         """
         check_sigma(sigma)
-        rows = self._validate(X)
+        return np.concatenate([self._maps_rows(rows, sigma) for rows in self._row_chunks(X)])
+
+    def _maps_rows(self, rows: np.ndarray, sigma: float) -> np.ndarray:
         patches = self._patch_rows(rows, self.image_shape_, self.grid_, self.patch_shape_)
         patch_maps = np.asarray(self.estimator_.anomaly_map(patches, sigma=0), dtype=np.float64)
         maps = stitch(
@@ -447,6 +456,11 @@ class PatchDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
                 raise
             raise ValueError(f"{err} (PatchDetector expects images of shape (C, H, W) = {self.image_shape_})") from err
         return rows
+
+    def _row_chunks(self, X):
+        """Validated image rows of ``X``, a chunk of at most ``_CHUNK_BYTES`` (at least one image) at a time."""
+        check_is_fitted(self)
+        return input_chunks(X, lambda part: (self._validate(part), None), 1, self._CHUNK_BYTES)[2]
 
     @staticmethod
     def _patch_rows(rows: np.ndarray, image_shape, grid: np.ndarray, patch_shape) -> np.ndarray:

@@ -392,3 +392,33 @@ def test_grid_search_over_patch_parameters(data):
     search = GridSearchCV(det, grid, scoring=anomaly_auc_scorer, cv=NormalOnlySplit(3), refit=False).fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 4
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_scoring_goes_image_chunk_by_image_chunk(fitted, data, tmp_path, monkeypatch):
+    # Memory must not grow with the number of large images: with a chunk budget of one byte, every
+    # image is validated, cut and scored alone, and the results equal scoring all at once, from a
+    # memory-mapped file too.
+    X = data[2][:6]
+    expected = {
+        "patch_scores": fitted.patch_scores(X),
+        "anomaly_score": fitted.anomaly_score(X),
+        "anomaly_map": fitted.anomaly_map(X),
+        "predict": fitted.predict(X),
+    }
+    path = tmp_path / "images.npy"
+    np.save(path, X)
+    mapped = np.load(path, mmap_mode="r")
+    seen = []
+    original = PatchDetector._validate
+
+    def spy(self, part):
+        seen.append(len(part))
+        return original(self, part)
+
+    monkeypatch.setattr(PatchDetector, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(PatchDetector, "_validate", spy)
+    for call, want in expected.items():
+        seen.clear()
+        got = getattr(fitted, call)(mapped)
+        assert max(seen) == 1, (call, seen)
+        assert_batch_invariant(got, want, "images")
