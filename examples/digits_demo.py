@@ -4,7 +4,8 @@ For each abnormal digit a: the nine other digits are normal and split 80/20
 (``train_test_split(test_size=0.2, random_state=0)``); every detector trains
 on the normal 80% and is tested on the normal 20% plus all images of digit a
 (the split of DESIGN.md's reference table). Prints ROC AUC per class for the
-five GAN detectors (their defaults, ``random_state=0``), IsolationForest,
+five GAN detectors (their defaults, ``random_state=0``), each beside the same detector
+untrained (weights at initialisation: ``lr=1e-12``, one epoch), IsolationForest,
 PCA reconstruction error and k-nearest-neighbour distance on raw pixels, and
 training throughput; with matplotlib
 installed, saves a figure of SkipGANomaly's score histograms and
@@ -46,6 +47,10 @@ DETECTORS = {
 # "kNN (pixels)" is the detectors' default score (mean distance to the 5 nearest standardised training
 # samples) on raw pixels instead of a learned code: what the networks add shows against it.
 BASELINES = ("IsolationForest", "PCA recon.", "kNN (pixels)")
+# The control of every detector (issue 25): the same network and score with its weights left at their
+# initialisation (only BatchNorm statistics adapt). A trained detector that does not beat it gains
+# nothing from training.
+UNTRAINED = {"lr": 1e-12, "n_epochs": 1, "min_steps": 0}
 
 
 def pca_reconstruction_error(X_train, X_test, n_components=16):
@@ -73,6 +78,8 @@ def run_class(abnormal: int, detectors=tuple(DETECTORS), params: dict | None = N
         result["fit_s"][name] = fit_seconds
         result["images_per_s"][name] = len(split.X_train) * detector.n_iter_ / fit_seconds
         result["detectors"][name] = detector
+        control = DETECTORS[name](random_state=0, **{**(params or {}), **UNTRAINED}).fit(split.X_train)
+        result[f"{name} (untrained)"] = roc_auc_score(split.y_test, control.anomaly_score(split.X_test))
     iforest = IsolationForest(random_state=0).fit(flat_train)
     result["IsolationForest"] = roc_auc_score(split.y_test, -iforest.score_samples(flat_test))
     result["PCA recon."] = roc_auc_score(split.y_test, pca_reconstruction_error(flat_train, flat_test))
@@ -81,7 +88,7 @@ def run_class(abnormal: int, detectors=tuple(DETECTORS), params: dict | None = N
 
 
 def print_table(results, detectors):
-    methods = [*detectors, *BASELINES]
+    methods = [*(m for name in detectors for m in (name, f"{name} (untrained)")), *BASELINES]
     print("\nROC AUC, leave-one-class-out on the 8x8 digits (abnormal class per row), detectors at their defaults")
     print("| abnormal digit | " + " | ".join(methods) + " |")
     print("|---|" + "---|" * len(methods))

@@ -43,7 +43,10 @@ def test_digits_demo(tmp_path, monkeypatch, capsys):
         monkeypatch,
         capsys,
     )
-    assert "| abnormal digit | SkipGANomaly | EGBAD | IsolationForest | PCA recon. | kNN (pixels) |" in out
+    assert (
+        "| abnormal digit | SkipGANomaly | SkipGANomaly (untrained) | EGBAD | EGBAD (untrained) | IsolationForest | "
+        "PCA recon. | kNN (pixels) |"
+    ) in out
     assert "| 1 | " in out and "- EGBAD: " in out and "images/s" in out
     try:
         import matplotlib  # noqa: F401
