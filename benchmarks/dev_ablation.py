@@ -4,6 +4,7 @@
     python -m benchmarks.dev_ablation --classes 0 1 2 3 4 5 6 7 8 9 --seeds 0 1 2
     python -m benchmarks.dev_ablation --protocol leave-one-class-out --variants "GANomaly (default)"
     python -m benchmarks.dev_ablation --dataset mnist8 --protocol leave-one-class-out --width 64 --classes 1 3 5 7 9
+    python -m benchmarks.dev_ablation --dataset cifar10 --anomalies defects   # synthetic defects as the anomalies
 
 ``--dataset mnist8`` is the development set of the 8x8 digits task: MNIST
 training images made 8x8 like the UCI digits (``skgan_ad.datasets.to_optdigits``,
@@ -16,6 +17,13 @@ normal training images and 500 training images of the other classes to
 validate (mnist8: the digits' sizes above; ``random_state = 1000 + seed``). No test split is
 read: this is where defaults are chosen; the test protocols (``benchmarks.detection``,
 ``examples/digits_demo.py``) are run once afterwards.
+
+``--anomalies defects`` (one-class only) makes the classes an "industrial-like"
+development domain: the validation anomalies are synthetic defects (cut-and-paste
+patches, Perlin-noise blotches, scratches: ``skgan_ad.datasets.synthetic_defect_split``)
+drawn on further training images of the normal class itself, disjoint from those
+to fit and validate on, instead of images of the other classes. Its results go to
+``dev_ablation_<data set>_one-class_defects.json``.
 
 Every variant is a detector with some parameters; variants that differ only
 in scoring parameters share trained networks (``memory=``), so the
@@ -37,7 +45,7 @@ from joblib import Memory
 from sklearn.metrics import roc_auc_score
 
 from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
-from skgan_ad.datasets import development_split, to_optdigits
+from skgan_ad.datasets import development_split, synthetic_defect_split, to_optdigits
 
 from ._harness import (
     BASELINES,
@@ -184,20 +192,38 @@ def run(args) -> dict:
         for seed in args.seeds:
             for cls in args.classes:
                 label = classes[cls]
-                split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
+                if args.anomalies == "defects":
+                    split = synthetic_defect_split(X[y == label], **sizes, random_state=1000 + seed)
+                else:
+                    split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
                 results = run_split(split, seed, args.variants, args.width, extra, cache)
                 records.append({"class": label, "seed": seed, "results": results})
                 aucs = ", ".join(f"{k} {v['auc']:.3f}" for k, v in results.items())
                 print(f"class {label} seed {seed}: {aucs}", flush=True)
     params = dict(ngf=args.width, ndf=args.width, **extra)
-    return dict(dataset=args.dataset, protocol=args.protocol, params=params, split=sizes, records=records)
+    return dict(
+        dataset=args.dataset,
+        protocol=args.protocol,
+        anomalies=args.anomalies,
+        params=params,
+        split=sizes,
+        records=records,
+    )
+
+
+# What the validation anomalies are, for the table's title; results files from before --anomalies are "classes".
+ANOMALIES = {
+    "classes": {"one-class": "the other classes' images", "leave-one-class-out": "the held-out class's images"},
+    "defects": {"one-class": "synthetic defects (cutpaste, blotch, scratch) on held-out images of the class"},
+}
 
 
 def render(payload: dict) -> str:
     records = payload["records"]
     methods = list(records[0]["results"])
     lines = [
-        f"{payload['dataset']} {payload['protocol']}, development split (training images only); ROC AUC",
+        f"{payload['dataset']} {payload['protocol']}, development split (training images only; "
+        f"anomalies: {ANOMALIES[payload.get('anomalies', 'classes')][payload['protocol']]}); ROC AUC",
         "",
         "| class | " + " | ".join(methods) + " |",
         "|---|" + "---|" * len(methods),
@@ -262,6 +288,13 @@ def main(argv=None):
     parser.add_argument("--dataset", choices=("mnist", "mnist8", "cifar10"), default="mnist")
     parser.add_argument("--protocol", choices=("one-class", "leave-one-class-out"), default="one-class")
     parser.add_argument("--classes", type=int, nargs="+", default=[0, 2, 5], help="class indices")
+    parser.add_argument(
+        "--anomalies",
+        choices=tuple(ANOMALIES),
+        default="classes",
+        help="validation anomalies: images of the other classes (default), or synthetic defects on the normal "
+        "class's own held-out training images (one-class only)",
+    )
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--width", type=int, default=32, help="ngf = ndf of every detector (default 32)")
     parser.add_argument("--params", nargs="*", help="KEY=VALUE detector parameters for every variant")
@@ -272,10 +305,12 @@ def main(argv=None):
     parser.add_argument("--summary-classes", nargs="+", metavar="LABEL", help="only these classes in --summary")
     parser.add_argument("--summary-reference", metavar="VARIANT", help="--summary adds differences to this variant")
     args = parse_args(parser, argv)
+    if args.anomalies == "defects" and args.protocol != "one-class":
+        parser.error("--anomalies defects draws the defects on the normal class: it takes --protocol one-class")
     if args.summary:
         print(summary(args.summary, args.summary_classes, args.summary_reference))
         return None
-    stem = f"dev_ablation_{args.dataset}_{args.protocol}"
+    stem = f"dev_ablation_{args.dataset}_{args.protocol}" + ("_defects" if args.anomalies == "defects" else "")
     return run_benchmark(args, "benchmarks.dev_ablation", stem, run, render)
 
 

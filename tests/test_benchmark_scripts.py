@@ -284,6 +284,36 @@ def test_dev_ablation_reads_training_images_only(tmp_path, capsys):
     assert {m: r["auc"] for m, r in again["records"][0]["results"].items()} == aucs
 
 
+def test_dev_ablation_with_synthetic_defects_as_the_anomalies(tmp_path, capsys):
+    """--anomalies defects: one class's own training images, some with synthetic defects; no test image read."""
+    from benchmarks import dev_ablation
+    from skgan_ad.datasets import load_mnist
+
+    from .test_datasets import write_tiny_mnist
+
+    rng = np.random.RandomState(0)
+    write_tiny_mnist(tmp_path / "data", rng, n_train=300, n_test=20)
+    (tmp_path / "data" / "mnist" / "t10k-images-idx3-ubyte.gz").write_bytes(b"not an IDX file")
+    argv = ["--data-root", str(tmp_path / "data"), "--classes", "3", "--width", "4", "--params", "n_epochs=1"]
+    argv += ["--n-fit", "16", "--n-val", "6", "--n-anomalies", "8", "--variants", "no skips (default)"]
+    payload, printed = run_and_show("dev_ablation", [*argv, "--anomalies", "defects"], tmp_path, capsys)
+    assert [p.name for p in (tmp_path / "results").glob("*.json")] == ["dev_ablation_mnist_one-class_defects.json"]
+    assert payload["anomalies"] == "defects" and payload["split"] == {"n_fit": 16, "n_val": 6, "n_anomalies": 8}
+    assert "anomalies: synthetic defects" in printed
+    (record,) = payload["records"]
+    assert record["class"] == "3"
+    assert set(record["results"]) == {"no skips (default)", "IsolationForest", "PCA recon.", "kNN (pixels)"}
+    assert all(0 <= r["auc"] <= 1 for r in record["results"].values())
+    # Every image of the split is of the class, the anomalies' sources included: one more is one too many.
+    _, labels = load_mnist(tmp_path / "data" / "mnist")
+    n_fit = int(np.sum(labels == 3)) - 6 - 8 + 1
+    with pytest.raises(ValueError, match=rf"needs {n_fit} \+ 6 \+ 8 normal images"):
+        dev_ablation.main([*argv, "--anomalies", "defects", "--n-fit", str(n_fit), "--out", str(tmp_path / "none")])
+    # Defects are drawn on the normal class: the leave-one-class-out protocol is refused.
+    with pytest.raises(SystemExit):
+        dev_ablation.main([*argv, "--anomalies", "defects", "--protocol", "leave-one-class-out"])
+
+
 @pytest.mark.parametrize(
     "name", sorted(p.name for p in (Path(__file__).resolve().parents[1] / "benchmarks" / "results").glob("*.json"))
 )

@@ -30,6 +30,7 @@ def test_every_example_has_a_smoke_test():
         "plot_gallery.py",
         "dask_grid_search.py",
         "distributed_fit.py",
+        "synthetic_defects.py",
     }
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
@@ -109,3 +110,13 @@ def test_plot_gallery(tmp_path, monkeypatch, capsys):
     assert "abnormal digit 8: ROC AUC" in out
     for name in "score_histogram reconstructions training_curves feature_embedding anomaly_maps roc_curve".split():
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_synthetic_defects_figure(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    figure = tmp_path / "defects.png"
+    # No data root: the script falls back to the 8x8 digits upscaled and random textures.
+    run_example(
+        "synthetic_defects.py", ["--data-root", str(tmp_path / "none"), "--output", str(figure)], monkeypatch, capsys
+    )
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,7 +13,9 @@ from the test split only by default, unlike the papers (see
 
 The modules: ``_digits`` (the 8x8 digits), ``_optdigits`` (other digit images
 made like them), ``_idx`` (MNIST-style IDX files), ``_folders`` (image folders
-and their layouts) and ``_protocols`` (the splits and their subsampling).
+and their layouts), ``_protocols`` (the splits and their subsampling) and
+``_synthetic`` (synthetic defects with masks on normal images, and the
+development split they give a domain without labelled anomalies).
 """
 
 from ._digits import digits_leave_one_out, load_digits_images
@@ -30,6 +32,7 @@ from ._folders import (
 from ._idx import load_idx, load_mnist
 from ._optdigits import to_optdigits
 from ._protocols import AnomalySplit, development_split, leave_one_class_out, one_class, subsample_indices
+from ._synthetic import perlin_noise, synthetic_defect_split, synthetic_defects
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -47,7 +50,10 @@ __all__ = [
     "load_industrial_folder",
     "load_mnist",
     "one_class",
+    "perlin_noise",
     "read_images",
     "subsample_indices",
+    "synthetic_defect_split",
+    "synthetic_defects",
     "to_optdigits",
 ]
