@@ -1,4 +1,5 @@
-"""Evaluation with anomaly labels: model-selection scorers, recall at a fixed FPR, conformal p-values, min-max scaling.
+"""Evaluation with anomaly labels: model-selection scorers, recall at a fixed FPR, conformal p-values, min-max scaling,
+and the industrial-inspection metrics (pixel-level ROC AUC, AUPRO, ROC AUC per defect type).
 
 Labels throughout are ``y = 1`` for an anomaly and ``y = 0`` for a normal
 sample, the convention of :mod:`skgan_ad.datasets` and of the seed papers.
@@ -45,11 +46,14 @@ from ._outlier import anomaly_scores, final_estimator
 __all__ = [
     "anomaly_auc_scorer",
     "anomaly_average_precision_scorer",
+    "aupro",
     "check_anomaly_labels",
     "conformal_p_values",
     "make_anomaly_scorer",
     "make_recall_at_fpr_scorer",
     "min_max_normalise",
+    "per_defect_auc",
+    "pixel_roc_auc",
     "recall_at_fpr",
 ]
 
@@ -373,3 +377,233 @@ def make_recall_at_fpr_scorer(fpr=0.05) -> Callable:
     if not isinstance(fpr, Real) or isinstance(fpr, bool) or not 0 <= fpr <= 1:
         raise ValueError(f"fpr must be a number in [0, 1], got {fpr!r}")
     return _RecallAtFPRScorer(fpr)
+
+
+# ---------------------------------------------------------------------------
+# Industrial inspection: pixel-level metrics against ground-truth masks, and image-level AUC per defect type
+# ---------------------------------------------------------------------------
+
+
+def _check_masks_and_maps(masks, maps, caller: str) -> tuple[np.ndarray, np.ndarray]:
+    """``masks`` as bool and ``maps`` as float64, both (n, H, W); both pixel classes must be present."""
+    masks, maps = np.asarray(masks), np.asarray(maps, dtype=np.float64)
+    if masks.ndim != 3 or maps.shape != masks.shape:
+        raise ValueError(
+            f"{caller}: masks and maps must both have shape (n_images, H, W), got {masks.shape} and {maps.shape}"
+        )
+    if not ((masks == 0) | (masks == 1)).all():
+        raise ValueError(f"{caller}: masks must hold 1 on defective pixels and 0 elsewhere")
+    if not np.isfinite(maps).all():
+        raise ValueError(f"{caller}: maps must be finite")
+    masks = masks.astype(bool)
+    n_defective = int(masks.sum())
+    if n_defective == 0 or n_defective == masks.size:
+        kind = "no defective pixel (1)" if n_defective == 0 else "no normal pixel (0)"
+        raise ValueError(
+            f"{caller}: the masks hold {kind}, so the metric is undefined; it needs both defective and normal pixels"
+        )
+    return masks, maps
+
+
+def pixel_roc_auc(masks, maps) -> float:
+    """ROC AUC of the anomaly maps over all pixels of all images, the ground-truth masks marking the positives.
+
+    Every pixel of every image is one sample (so large defects weigh more
+    than small ones; :func:`aupro` weighs each defect region equally). This is
+    the pixel-level AUROC of the MVTec AD protocol, computed with
+    :func:`sklearn.metrics.roc_auc_score`.
+
+    Parameters
+    ----------
+    masks : array-like of shape (n_images, H, W)
+        1 on defective pixels, 0 elsewhere (booleans accepted); all zeros for
+        a normal image.
+    maps : array-like of shape (n_images, H, W)
+        Anomaly maps (``detector.anomaly_map(X)``): higher is more anomalous.
+
+    Returns
+    -------
+    auc : float
+        In [0, 1]; 0.5 for a map that does not tell the pixels apart.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or are not (n, H, W), ``masks`` holds other
+        values than 0 and 1, ``maps`` is not finite, or the masks hold no
+        defective pixel or no normal pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> masks = np.zeros((2, 4, 4), dtype=int)
+    >>> masks[1, 1:3, 1:3] = 1
+    >>> maps = masks.astype(float)
+    >>> pixel_roc_auc(masks, maps)
+    1.0
+    >>> maps[0, 0, 0] = 1.0  # one normal pixel tied with the four defective ones
+    >>> round(pixel_roc_auc(masks, maps), 4)  # (4 * 27 + 4 * 0.5) / (4 * 28)
+    0.9821
+    """
+    masks, maps = _check_masks_and_maps(masks, maps, "pixel_roc_auc")
+    return float(roc_auc_score(masks.ravel(), maps.ravel()))
+
+
+def _area_up_to(x: np.ndarray, y: np.ndarray, x_max: float) -> float:
+    """Trapezoid-rule area under the curve through (x, y) (x non-decreasing, x[0] <= x_max <= x[-1]) from x[0]
+    to ``x_max``; the curve's value at ``x_max`` is interpolated linearly between its neighbours."""
+    inside = int(np.searchsorted(x, x_max, side="right"))  # the points with x <= x_max
+    xs, ys = x[:inside], y[:inside]
+    area = float(np.sum(0.5 * (ys[1:] + ys[:-1]) * np.diff(xs)))
+    if inside < len(x) and xs[-1] < x_max:
+        x0, x1, y0, y1 = xs[-1], x[inside], ys[-1], y[inside]
+        y_at = y0 + (y1 - y0) * (x_max - x0) / (x1 - x0)
+        area += float(0.5 * (y0 + y_at) * (x_max - x0))
+    return area
+
+
+def aupro(masks, maps, max_fpr=0.3) -> float:
+    """Normalised area under the per-region-overlap (PRO) curve up to a false-positive rate of ``max_fpr``.
+
+    The localisation metric of the MVTec AD protocol (Bergmann et al., "The
+    MVTec Anomaly Detection Dataset", IJCV 2021), computed as its evaluation
+    code does:
+
+    * each connected component of a mask is one defect region, with
+      8-connectivity (a 3x3 structure of ones: pixels touching at a corner
+      belong to the same region); components never span two images;
+    * at a threshold ``t`` (a pixel is flagged when its map value is at least
+      ``t``), the PRO is the mean over all regions of all images of the share
+      of the region's pixels flagged, so a small defect weighs as much as a
+      large one; the false-positive rate is the share of flagged pixels among
+      the normal pixels (0 in the masks) of all images, normal images
+      included;
+    * the curve has one point per distinct map value, plus (0, 0); its area
+      from FPR 0 to ``max_fpr`` by the trapezoid rule, the point at exactly
+      ``max_fpr`` interpolated linearly between its neighbours, divided by
+      ``max_fpr``.
+
+    1.0 is a perfect map (every defective pixel above every normal one); a
+    constant map gives ``max_fpr / 2`` (0.15 at the default). The scores are
+    sorted once: the cost is that of one sort of all pixels.
+
+    Parameters
+    ----------
+    masks : array-like of shape (n_images, H, W)
+        1 on defective pixels, 0 elsewhere (booleans accepted); all zeros for
+        a normal image, whose pixels count as normal ones only.
+    maps : array-like of shape (n_images, H, W)
+        Anomaly maps (``detector.anomaly_map(X)``): higher is more anomalous.
+    max_fpr : float in (0, 1], default=0.3
+        The false-positive rate up to which the curve is integrated; 0.3 is
+        the MVTec AD protocol's.
+
+    Returns
+    -------
+    aupro : float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``max_fpr`` is not in (0, 1], the shapes differ or are not
+        (n, H, W), ``masks`` holds other values than 0 and 1, ``maps`` is not
+        finite, or the masks hold no defective pixel or no normal pixel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> masks = np.zeros((2, 8, 8), dtype=int)
+    >>> masks[1, 2:4, 2:4] = 1  # a region of four pixels
+    >>> masks[1, 6, 6] = 1  # and one of a single pixel
+    >>> aupro(masks, masks.astype(float))
+    1.0
+    >>> round(aupro(masks, np.zeros((2, 8, 8))), 4)  # a constant map
+    0.15
+    >>> maps = np.zeros((2, 8, 8))
+    >>> maps[1, 2:4, 2:4] = 1.0  # finds the large region only: PRO 0.5 at FPR 0
+    >>> round(aupro(masks, maps), 4)  # (0.5 + 0.65) / 2 * 0.3 / 0.3
+    0.575
+    """
+    if not isinstance(max_fpr, Real) or isinstance(max_fpr, bool) or not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr must be a number in (0, 1], got {max_fpr!r}")
+    masks, maps = _check_masks_and_maps(masks, maps, "aupro")
+    from scipy import ndimage
+
+    # 8-connectivity within each image (the middle plane of the 3x3x3 structure), none across images.
+    structure = np.zeros((3, 3, 3), dtype=bool)
+    structure[1] = True
+    regions, n_regions = ndimage.label(masks, structure=structure)
+    regions = regions.ravel()
+    sizes = np.bincount(regions)  # sizes[0]: the normal pixels
+    # Each flagged pixel adds 1 / n_normal to the FPR (a normal one) or 1 / (n_regions * its region's size) to the PRO.
+    weights = np.zeros(len(sizes))
+    weights[1:] = 1.0 / (n_regions * sizes[1:])
+    order = np.argsort(maps.ravel())[::-1]
+    scores, regions = maps.ravel()[order], regions[order]
+    fpr = np.cumsum(regions == 0) / sizes[0]
+    pro = np.cumsum(weights[regions])
+    # One point per distinct threshold: after the last pixel of each run of tied scores.
+    last = np.r_[scores[1:] != scores[:-1], True]
+    fpr = np.r_[0.0, fpr[last]]
+    pro = np.r_[0.0, np.minimum(pro[last], 1.0)]  # the minimum drops the cumulative sum's round-off above 1
+    return float(_area_up_to(fpr, pro, float(max_fpr)) / max_fpr)
+
+
+def per_defect_auc(y_kind, scores, normal="good") -> dict[str, float]:
+    """Image-level ROC AUC of each defect type against the normal images, and their mean.
+
+    For each defect type the AUC is computed on the normal images and the
+    images of that type only, so a hard type is not hidden by easy ones, as
+    in the per-category tables of the MVTec AD literature.
+
+    Parameters
+    ----------
+    y_kind : array-like of shape (n_samples,)
+        The kind of each image: ``normal`` for a normal image, otherwise its
+        defect type (e.g. the ``defect_types`` of
+        :func:`skgan_ad.datasets.load_industrial_folder`). Compared as strings.
+    scores : array-like of shape (n_samples,)
+        Anomaly scores, higher is more abnormal (``anomaly_score(X)``, or
+        ``-score_samples(X)``).
+    normal : str, default="good"
+        The kind of the normal images.
+
+    Returns
+    -------
+    aucs : dict of str to float
+        The AUC of each defect type, in sorted order of the types, then
+        ``"mean"``: their unweighted mean.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the scores are not finite, there is no normal
+        image or no defect type, or a defect type is named ``"mean"``.
+
+    Examples
+    --------
+    >>> kinds = ["good", "good", "crack", "crack", "scratch"]
+    >>> scores = [0.1, 0.4, 0.9, 0.3, 0.5]
+    >>> per_defect_auc(kinds, scores)
+    {'crack': 0.75, 'scratch': 1.0, 'mean': 0.875}
+    """
+    kinds = column_or_1d(np.asarray(y_kind)).astype(str)
+    scores = column_or_1d(np.asarray(scores, dtype=np.float64))
+    check_consistent_length(kinds, scores)
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores must be finite")
+    is_normal = kinds == str(normal)
+    if not is_normal.any():
+        raise ValueError(f"per_defect_auc needs normal images: no sample is of the normal kind {normal!r}")
+    types = sorted(set(kinds[~is_normal].tolist()))
+    if not types:
+        raise ValueError(f"per_defect_auc needs defective images: every sample is of the normal kind {normal!r}")
+    if "mean" in types:
+        raise ValueError("a defect type is named 'mean', which names the mean AUC in the result; rename it")
+    aucs = {}
+    for kind in types:
+        chosen = is_normal | (kinds == kind)
+        aucs[kind] = float(roc_auc_score(kinds[chosen] == kind, scores[chosen]))
+    aucs["mean"] = float(np.mean(list(aucs.values())))
+    return aucs

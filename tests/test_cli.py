@@ -25,7 +25,7 @@ import skgan_ad
 from skgan_ad import cli
 from skgan_ad.datasets import load_industrial_folder
 from skgan_ad.io import load
-from skgan_ad.metrics import conformal_p_values, recall_at_fpr
+from skgan_ad.metrics import aupro, conformal_p_values, pixel_roc_auc, recall_at_fpr
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -137,6 +137,7 @@ def test_evaluate_image_folder_prints_metrics_and_writes_figures(files):
     status, stdout, stderr = run("evaluate", "image.safetensors", "parts", "--figures", "figures", cwd=root)
     assert status == 0, stderr
     assert "scoring" in stderr  # the progress bar, off with --quiet
+    assert "pixel" not in stdout and "AUPRO" not in stdout  # no ground_truth folder, no pixel metrics
     split = load_industrial_folder(root / "parts", grey=True)[0]
     anomaly = load(root / "image.safetensors").anomaly_score(split.X_test)
     metrics = dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
@@ -190,6 +191,93 @@ def test_score_flat_folder_and_class_folders_in_process(files, tmp_path, capsys)
     (classes / "good").rename(classes / "ok")
     assert cli.main(["evaluate", str(root / "image.safetensors"), str(classes), "--normal-class", "ok", "-q"]) == 0
     assert "(6 normal, 6 anomalous)" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# Ground-truth masks (industrial layout with ground_truth/<defect>/<stem>_mask.png)
+# ---------------------------------------------------------------------------
+
+
+def with_masks(root, tmp_path):
+    """A copy of the image folder with a mask for each crack image: its bright square, every other mask at twice
+    the image's size, and one (004) off by a few pixels, so that the pixel metrics are not trivially 1."""
+    parts = tmp_path / "parts"
+    shutil.copytree(root / "parts", parts)
+    for i in range(6):
+        scale = 2 if i % 2 else 1
+        mask = np.zeros((8 * scale, 8 * scale), dtype=np.uint8)
+        top = 3 if i == 4 else 2
+        mask[top * scale : (top + 4) * scale, 2 * scale : 6 * scale] = 255
+        write_png(parts / "ground_truth" / "crack" / f"{i:03d}_mask.png", mask)
+    return parts
+
+
+def parse_metrics(stdout):
+    return {
+        key: value.split()[0] for key, value in (line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
+    }
+
+
+@pytest.mark.parametrize("model", ["image", "patches"])
+def test_evaluate_prints_pixel_metrics_and_writes_outlined_maps_with_masks(files, tmp_path, capsys, model):
+    root, _ = files
+    parts = with_masks(root, tmp_path)
+    model_file = root / "image.safetensors"
+    if model == "patches":  # a PatchDetector's stitched maps
+        from skgan_ad import PatchDetector, SkipGANomalyDetector
+        from skgan_ad.io import save
+
+        inner = SkipGANomalyDetector(ngf=4, ndf=4, n_epochs=1, batch_size=16, random_state=0)
+        detector = PatchDetector(inner, patch_size=4, random_state=0)
+        detector.fit(load_industrial_folder(parts, grey=True)[0].X_train)
+        model_file = save(detector, tmp_path / "patches.safetensors")
+    figures = tmp_path / "figures"
+    assert cli.main(["evaluate", str(model_file), str(parts), "-q", "--figures", str(figures)]) == 0
+    stdout = capsys.readouterr().out
+    split = load_industrial_folder(parts, grey=True)[0]
+    maps = load(model_file).anomaly_map(split.X_test)
+    metrics = parse_metrics(stdout)
+    assert "pixel ROC AUC: " in stdout and "(768 pixels, 96 defective)" in stdout  # 12 images of 8x8, 6 squares
+    assert float(metrics["pixel ROC AUC"]) == pytest.approx(pixel_roc_auc(split.masks, maps), abs=5e-5)
+    assert float(metrics["AUPRO up to 30% FPR"]) == pytest.approx(aupro(split.masks, maps), abs=5e-5)
+    assert "ROC AUC" in metrics and "average precision" in metrics  # beside the image-level metrics
+    assert (figures / "ground_truth_overlays.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "ground_truth_overlays.png" in stdout
+    assert ("reconstructions.png" in stdout) == (model == "image")  # a PatchDetector reconstructs nothing
+
+
+def test_ground_truth_overlays_outline_the_defective_images(files, tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from skgan_ad.cli._commands import _ground_truth_overlays
+
+    root, _ = files
+    data = cli.read_data(with_masks(root, tmp_path), grey=True)
+    np.testing.assert_array_equal(data.masks, load_industrial_folder(tmp_path / "parts", grey=True)[0].masks)
+    detector = load(root / "image.safetensors")
+    display = _ground_truth_overlays(data, detector.anomaly_map(data.X), detector.anomaly_score(data.X))
+    # Six defective images (all the crack ones), then two normal ones, each with its map; outlines on the first six.
+    titles = [ax.get_title().split()[0] for ax in display.axes_]
+    assert titles == ["crack"] * 6 + ["good"] * 2
+    assert [len(ax.collections) > 0 for ax in display.axes_] == [True] * 6 + [False] * 2
+    assert len(display.overlays_) == 8
+    plt.close(display.figure_)
+
+
+def test_evaluate_with_a_missing_mask_or_masks_without_defects(files, tmp_path, capsys):
+    root, _ = files
+    parts = with_masks(root, tmp_path)
+    model = str(root / "image.safetensors")
+    (parts / "ground_truth" / "crack" / "003_mask.png").unlink()
+    assert_one_line_error(
+        cli.main(["evaluate", model, str(parts), "-q"]), capsys.readouterr().err, "003_mask.png", "not found"
+    )
+    for i in range(6):  # empty masks: the image-level metrics, and a word on why there are no pixel ones
+        write_png(parts / "ground_truth" / "crack" / f"{i:03d}_mask.png", np.zeros((8, 8), dtype=np.uint8))
+    assert cli.main(["evaluate", model, str(parts), "-q"]) == 0
+    stdout = capsys.readouterr().out
+    assert "ROC AUC: " in stdout and "pixel metrics: none, the ground-truth masks mark no defective pixel" in stdout
 
 
 # ---------------------------------------------------------------------------

@@ -276,15 +276,68 @@ def test_image_folder_empty_errors(tmp_path, rng):
 def test_industrial_folder_counts_and_labels(tmp_path, rng):
     make_class_folders(tmp_path / "train", rng, {"good": 4})
     make_class_folders(tmp_path / "test", rng, {"good": 2, "scratch": 3, "crack": 1})
-    save_image(tmp_path / "ground_truth" / "crack" / "000_mask.png", np.zeros((6, 5)))  # ignored
     split, defects = load_industrial_folder(tmp_path)
     assert isinstance(split, AnomalySplit)
+    assert split.masks is None  # no ground_truth folder
     assert split.X_train.shape == (4, 6, 5, 3)
     assert split.X_test.shape == (6, 6, 5, 3)
     assert defects.tolist() == ["crack", "good", "good", "scratch", "scratch", "scratch"]
     assert split.y_test.tolist() == [1, 0, 0, 1, 1, 1]
     split, _ = load_industrial_folder(tmp_path, grey=True, size=3)
     assert split.X_train.shape == (4, 3, 3) and split.X_test.shape == (6, 3, 3)
+
+
+def write_mvtec_like(root, rng):
+    """A tiny MVTec-AD-like category: 6x5 RGB images, masks for every defect image (one at twice the size)."""
+    make_class_folders(root / "train", rng, {"good": 3})
+    make_class_folders(root / "test", rng, {"good": 2, "scratch": 2, "crack": 1})
+    (root / "ground_truth" / "good").mkdir(parents=True)  # MVTec has none; an empty one is ignored
+    masks = {"crack/000": np.zeros((6, 5)), "scratch/000": np.zeros((6, 5)), "scratch/001": np.zeros((12, 10))}
+    masks["crack/000"][1:3, 2] = 255
+    masks["scratch/000"][5, 4] = 1  # any value above 0 is a defect
+    masks["scratch/001"][0:4, 0:2] = 255  # twice the image's size: rows 0-1, column 0 once resized
+    for name, mask in masks.items():
+        save_image(root / "ground_truth" / f"{name}_mask.png", mask)
+    expected = np.zeros((5, 6, 5), dtype=np.uint8)  # test order: crack/000, good/000, good/001, scratch/000, 001
+    expected[0, 1:3, 2] = expected[3, 5, 4] = expected[4, 0:2, 0] = 1
+    return expected
+
+
+def test_industrial_folder_reads_ground_truth_masks(tmp_path, rng):
+    expected = write_mvtec_like(tmp_path, rng)
+    split, defects = load_industrial_folder(tmp_path)
+    assert defects.tolist() == ["crack", "good", "good", "scratch", "scratch"]
+    assert split.masks.dtype == np.uint8
+    np.testing.assert_array_equal(split.masks, expected)
+    # Resized with the images: nearest neighbour, so still 0 and 1, and the defects where they were.
+    split, _ = load_industrial_folder(tmp_path, grey=True, size=(12, 10))
+    assert split.X_test.shape == (5, 12, 10) and split.masks.shape == (5, 12, 10)
+    np.testing.assert_array_equal(split.masks, expected.repeat(2, axis=1).repeat(2, axis=2))
+
+
+def test_industrial_folder_masks_in_colour_and_palette_modes(tmp_path, rng):
+    Image = pytest.importorskip("PIL.Image")
+    expected = write_mvtec_like(tmp_path, rng)
+    rgba = np.zeros((6, 5, 4), dtype=np.uint8)
+    rgba[..., 3] = 255  # opaque everywhere: alpha is no defect
+    rgba[1:3, 2, 0] = 200  # red marks the defect
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "ground_truth" / "crack" / "000_mask.png")
+    Image.fromarray(expected[3] * 255).convert("1").save(tmp_path / "ground_truth" / "scratch" / "000_mask.png")
+    np.testing.assert_array_equal(load_industrial_folder(tmp_path)[0].masks, expected)
+
+
+def test_industrial_folder_missing_bad_or_mis_sized_mask_is_named(tmp_path, rng):
+    write_mvtec_like(tmp_path, rng)
+    mask = tmp_path / "ground_truth" / "scratch" / "001_mask.png"
+    mask.unlink()
+    with pytest.raises(ValueError, match=r"ground-truth mask .*scratch[/\\]001_mask\.png of test image .*not found"):
+        load_industrial_folder(tmp_path)
+    mask.write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"cannot read ground-truth mask .*scratch[/\\]001_mask\.png"):
+        load_industrial_folder(tmp_path)
+    save_image(mask, np.zeros((5, 6)))  # transposed: 6x5 (WxH) for a 5x6 image
+    with pytest.raises(ValueError, match=r"001_mask\.png is 6x5 \(WxH\) but its image .*001\.png is 5x6"):
+        load_industrial_folder(tmp_path)
 
 
 def test_industrial_folder_missing_parts(tmp_path, rng):

@@ -12,7 +12,9 @@ computes anything differently from the library.
   folder (``good`` by default) holds the normal images and every other folder
   anomalies; or the industrial layout (``DATA/train/good``, ``DATA/test/good``,
   ``DATA/test/<defect>``), of which ``fit`` reads ``train/good`` and ``score``
-  and ``evaluate`` read ``test``;
+  and ``evaluate`` read ``test``; with the ground-truth masks of that layout
+  (``DATA/ground_truth/<defect>/<stem>_mask.png``), ``evaluate`` also reports
+  the pixel-level ROC AUC and AUPRO of the model's anomaly maps;
 * a ``.npy`` file of samples (rows, or images in any layout the detectors
   take), labelled by ``--labels FILE`` if at all;
 * a ``.csv`` file of numeric columns, with or without a header; its

@@ -106,9 +106,32 @@ def _evaluate(args) -> None:
         f"at the model's threshold (contamination={detector.contamination}): "
         f"recall {flagged[y == 1].mean():.4f}, false-positive rate {flagged[y == 0].mean():.4f}"
     )
+    maps = None if data.masks is None else _print_pixel_metrics(detector, data, quiet=args.quiet)
     if args.figures:
-        written = _write_figures(Path(args.figures), detector, data, anomaly)
+        written = _write_figures(Path(args.figures), detector, data, anomaly, maps)
         print(f"figures: {', '.join(str(p) for p in written)}")
+
+
+def _print_pixel_metrics(detector, data: Data, *, quiet: bool) -> np.ndarray | None:
+    """Pixel ROC AUC and AUPRO of the detector's anomaly maps against ``data.masks``; returns the maps (None when
+    the detector has none)."""
+    from ..metrics import aupro, pixel_roc_auc
+
+    if getattr(detector, "image_shape_", None) is None or not hasattr(detector, "anomaly_map"):
+        print(f"pixel metrics: none, {type(detector).__name__} gives no anomaly maps")
+        return None
+    maps = np.concatenate(_in_chunks(detector, data.X, detector.anomaly_map, desc="anomaly maps", quiet=quiet))
+    masks = data.masks
+    if maps.shape != masks.shape:
+        raise CLIError(f"the anomaly maps have shape {maps.shape} but the ground-truth masks {masks.shape}")
+    n_defective = int(masks.sum())
+    if n_defective == 0:
+        print("pixel metrics: none, the ground-truth masks mark no defective pixel")
+        return maps
+    pixels = f"{masks.size} pixels, {n_defective} defective"
+    print(f"pixel ROC AUC: {pixel_roc_auc(masks, maps):.4f} ({pixels})")
+    print(f"AUPRO up to 30% FPR: {aupro(masks, maps, max_fpr=0.3):.4f} (normalised: 1 is perfect)")
+    return maps
 
 
 def _info(args) -> None:
@@ -257,27 +280,32 @@ def _score_samples(detector, X, *, quiet: bool, p_values: bool = False):
     With ``p_values``, also the conformal p-values of :func:`skgan_ad.metrics.conformal_p_values`
     (from the same scores), returned as ``(scores, p_values)``.
     """
-    from tqdm.auto import tqdm
-
     from ..metrics import conformal_p_values
 
-    chunk = 8 * int(getattr(detector, "batch_size", 64))
-    scores, p = [], []
-
     def score(part):
-        scores.append(np.asarray(detector.score_samples(part), dtype=np.float64))
-        if p_values:
-            p.append(conformal_p_values(detector, scores=scores[-1]))
+        scores = np.asarray(detector.score_samples(part), dtype=np.float64)
+        return (scores, conformal_p_values(detector, scores=scores)) if p_values else scores
 
+    parts = _in_chunks(detector, X, score, desc="scoring", quiet=quiet)
+    if p_values:
+        return np.concatenate([s for s, _ in parts]), np.concatenate([p for _, p in parts])
+    return np.concatenate(parts)
+
+
+def _in_chunks(detector, X, compute, *, desc: str, quiet: bool) -> list:
+    """``[compute(chunk) for chunk in X]`` in chunks of ``8 * batch_size`` samples behind a progress bar."""
+    from tqdm.auto import tqdm
+
+    chunk = 8 * int(getattr(detector, "batch_size", 64))
     # The first chunk before the bar: input the model refuses (shape, features) fails alone on stderr.
-    score(X[:chunk])
+    parts = [compute(X[:chunk])]
     with tqdm(
-        total=len(X), initial=len(scores[0]), desc="scoring", unit="sample", disable=quiet, file=sys.stderr
+        total=len(X), initial=min(chunk, len(X)), desc=desc, unit="sample", disable=quiet, file=sys.stderr
     ) as bar:
         for start in range(chunk, len(X), chunk):
-            score(X[start : start + chunk])
-            bar.update(len(scores[-1]))
-    return (np.concatenate(scores), np.concatenate(p)) if p_values else np.concatenate(scores)
+            parts.append(compute(X[start : start + chunk]))
+            bar.update(len(X[start : start + chunk]))
+    return parts
 
 
 def _import_pyplot():
@@ -291,9 +319,10 @@ def _import_pyplot():
     return plt
 
 
-def _write_figures(folder: Path, detector, data: Data, anomaly: np.ndarray) -> list[Path]:
+def _write_figures(folder: Path, detector, data: Data, anomaly: np.ndarray, maps: np.ndarray | None) -> list[Path]:
     """ROC and precision-recall curves, score histograms, training curves; for images, the most anomalous
-    samples' reconstructions and anomaly maps. Returns the files written."""
+    samples' reconstructions and anomaly maps, and, with ground-truth masks (and their ``maps``), maps over a few
+    test images with the defects outlined. Returns the files written."""
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
     from ..plotting import AnomalyMapDisplay, ReconstructionDisplay, ScoreHistogramDisplay, TrainingCurveDisplay
@@ -315,12 +344,15 @@ def _write_figures(folder: Path, detector, data: Data, anomaly: np.ndarray) -> l
         # The most anomalous samples: those a reviewer of the flags looks at first.
         top = np.argsort(-anomaly, kind="stable")[:8]
         titles = [f"{anomaly[i]:.2f}" for i in top]
-        figures["reconstructions.png"] = lambda: ReconstructionDisplay.from_estimator(
-            detector, data.X, indices=top, titles=titles
-        )
+        if hasattr(detector, "reconstruct"):  # a PatchDetector has maps but no reconstructions
+            figures["reconstructions.png"] = lambda: ReconstructionDisplay.from_estimator(
+                detector, data.X, indices=top, titles=titles
+            )
         figures["anomaly_maps.png"] = lambda: AnomalyMapDisplay.from_estimator(
             detector, data.X, indices=top, titles=titles
         )
+    if maps is not None and data.masks is not None:
+        figures["ground_truth_overlays.png"] = lambda: _ground_truth_overlays(data, maps, anomaly)
     written = []
     for filename, draw in figures.items():
         figure = draw().figure_
@@ -328,3 +360,27 @@ def _write_figures(folder: Path, detector, data: Data, anomaly: np.ndarray) -> l
         plt.close(figure)
         written.append(folder / filename)
     return written
+
+
+def _ground_truth_overlays(data: Data, maps: np.ndarray, anomaly: np.ndarray, n_defective: int = 6, n_normal: int = 2):
+    """Anomaly maps over a few test images (defective ones first, spread over the set, then normal ones), with the
+    ground-truth regions outlined in white. AnomalyMapDisplay draws boxes but no outlines: the contours are drawn
+    here, at the mask's 0.5 level (along the defective pixels' outer edges)."""
+    from ..plotting import AnomalyMapDisplay
+
+    defective = np.flatnonzero(data.masks.reshape(len(data.masks), -1).any(axis=1))
+    normal = np.setdiff1d(np.arange(len(data.masks)), defective)
+    chosen = np.concatenate([defective[_spread(len(defective), n_defective)], normal[_spread(len(normal), n_normal)]])
+    titles = [f"{Path(data.ids[i]).parent.name} {anomaly[i]:.2f}" for i in chosen]
+    display = AnomalyMapDisplay.from_predictions(
+        data.X[chosen], maps[chosen], titles=titles, name="anomaly maps, ground truth outlined"
+    )
+    for ax, i in zip(display.axes_, chosen):
+        if data.masks[i].any():
+            ax.contour(data.masks[i], levels=[0.5], colors="white", linewidths=1.0)
+    return display
+
+
+def _spread(n: int, k: int) -> np.ndarray:
+    """At most ``k`` indices of ``range(n)``, evenly spread, first and last included."""
+    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int)) if n else np.zeros(0, dtype=int)

@@ -21,6 +21,8 @@ class Data:
     id_name: str  # "path" (relative to DATA) for image files, "row" (from 0) for rows of a .npy or .csv file
     y: np.ndarray | None  # 1 anomaly, 0 normal; None when DATA has no labels
     source: str
+    # The industrial layout's ground-truth masks of the test images, (n, H, W) of 0/1 as X; None without ground_truth.
+    masks: np.ndarray | None = None
 
 
 def read_data(
@@ -75,6 +77,7 @@ def read_data(
 
 def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: str, convert_color: bool) -> Data:
     from ..datasets import find_images, read_images
+    from ..datasets._folders import read_industrial_masks
 
     try:  # the layouts (flat, <class>/, train/good + test/<good|defect>) are the datasets module's
         found = find_images(root, part=part, normal_class=normal_class)
@@ -84,7 +87,9 @@ def _read_folder(root: Path, part: str, grey: bool | None, size, normal_class: s
         _check_color(found.files, grey)
     X = read_images(found.files, grey=grey, size=size)
     ids = [f.relative_to(root).as_posix() for f in found.files]
-    return Data(X, ids, "path", found.y, f"image folder {found.folder}")
+    # The test part of the industrial layout (find_images read root/test): its ground_truth masks, where it has them.
+    masks = read_industrial_masks(root, found.files, X.shape[1:3]) if found.folder == root / "test" else None
+    return Data(X, ids, "path", found.y, f"image folder {found.folder}", masks)
 
 
 def _check_color(files, grey: bool) -> None:

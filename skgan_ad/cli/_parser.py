@@ -107,11 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate",
         parents=[scoring, common, reading],
-        help="ROC AUC, average precision, recall at 1%% and 5%% FPR",
+        help="ROC AUC, average precision, recall at 1%% and 5%% FPR; pixel ROC AUC and AUPRO with masks",
         description="Evaluate on labelled DATA (test/good and test/<defect>, a --normal-class folder, a CSV label "
-        "column or --labels; 1 anomaly, 0 normal).",
+        "column or --labels; 1 anomaly, 0 normal). With the ground-truth masks of the industrial layout "
+        "(ground_truth/<defect>/<stem>_mask.png), also the pixel-level ROC AUC and AUPRO (up to 30%% FPR) of "
+        "the model's anomaly maps.",
     )
-    evaluate.add_argument("--figures", metavar="DIR", help="write ROC, precision-recall and other plots here")
+    evaluate.add_argument(
+        "--figures",
+        metavar="DIR",
+        help="write ROC, precision-recall and other plots here, and, with ground-truth masks, anomaly maps with "
+        "the defects outlined",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     info = commands.add_parser(

@@ -267,8 +267,14 @@ def load_industrial_folder(
 
     The layout is ``root/train/good/*`` (normal training images),
     ``root/test/good/*`` (normal test images) and ``root/test/<defect>/*`` (one
-    folder per defect type). Other folders (e.g. ``ground_truth`` masks) are
-    ignored.
+    folder per defect type), with, optionally, the ground-truth masks of the
+    defect images in ``root/ground_truth/<defect>/<stem>_mask.png`` (for
+    ``root/test/<defect>/<stem>.png``). Other folders are ignored.
+
+    A mask may be of any size with its image's aspect ratio: it is resized to
+    the image's (final) size with nearest neighbour, and every pixel above 0
+    is defective. The images of ``test/good`` have no mask file (theirs is all
+    zeros).
 
     Parameters
     ----------
@@ -284,7 +290,10 @@ def load_industrial_folder(
     -------
     split : AnomalySplit
         ``X_train`` from train/good; ``X_test`` from every test folder in
-        sorted order, with ``y_test`` 0 for test/good and 1 for any defect.
+        sorted order, with ``y_test`` 0 for test/good and 1 for any defect;
+        ``masks``, of shape (n_test, H, W), uint8, 1 on the defective pixels
+        of each test image (all 0 for test/good), or None when ``root`` has
+        no ``ground_truth`` folder.
     defect_types : ndarray of shape (n_test,), str
         Name of each test image's folder (``"good"`` for the normal ones).
 
@@ -293,8 +302,10 @@ def load_industrial_folder(
     FileNotFoundError
         If ``root/train/good`` or ``root/test`` is missing.
     ValueError
-        If a folder has no images, a file cannot be decoded, or (without
-        ``size``) the images differ in size.
+        If a folder has no images, a file cannot be decoded, (without
+        ``size``) the images differ in size, or, with a ``ground_truth``
+        folder, a defect image's mask is missing, cannot be decoded or has
+        another aspect ratio than its image; the message names the file.
     """
     train_good, test_dir = _industrial_parts(Path(root))
     for needed in (train_good, test_dir):
@@ -312,5 +323,68 @@ def load_industrial_folder(
     # One read over both parts, so that train and test are checked against the same size.
     images = read_images(train_files + test_files, grey=grey, size=size)
     y_test = (defect_types != "good").astype(int)
-    split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test)
+    masks = read_industrial_masks(Path(root), test_files, images.shape[1:3])
+    split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test, masks)
     return split, defect_types
+
+
+def _mask_pixels(img) -> np.ndarray:
+    """The defective pixels (> 0) of a decoded mask image; colour (or palette) masks count any channel but alpha."""
+    if img.mode in _GREY_MODES - {"LA"}:  # one band, no alpha
+        return np.asarray(img) > 0
+    return np.asarray(img.convert("RGB")).any(axis=-1)
+
+
+def read_industrial_masks(
+    root: str | os.PathLike, test_files: Sequence[Path], shape: tuple[int, int]
+) -> np.ndarray | None:
+    """The ground-truth masks of test images of the industrial layout, at ``shape`` (H, W), or None without any.
+
+    The mask of ``root/test/<defect>/<stem>.*`` is
+    ``root/ground_truth/<defect>/<stem>_mask.png``, resized to ``shape`` with
+    nearest neighbour (pixels above 0 are defective); ``test/good`` images
+    have none (all zeros). Returns None when ``root`` has no ``ground_truth``
+    folder; with one, every defect image must have its mask, of any size with
+    the image's aspect ratio, or a ``ValueError`` names the file.
+    :func:`load_industrial_folder` reads the masks with it, and so does the
+    command line for the test images it reads.
+
+    Returns
+    -------
+    masks : ndarray of shape (len(test_files), H, W), uint8, or None
+        1 on defective pixels, 0 elsewhere.
+    """
+    truth = Path(root) / "ground_truth"
+    if not truth.is_dir():
+        return None
+    Image = _import_pil()
+    nearest = getattr(Image, "Resampling", Image).NEAREST  # Pillow < 9.1 has no Image.Resampling
+    height, width = shape
+    masks = np.zeros((len(test_files), height, width), dtype=np.uint8)
+    for i, image in enumerate(map(Path, test_files)):
+        if image.parent.name == "good":
+            continue
+        path = truth / image.parent.name / f"{image.stem}_mask.png"
+        if not path.is_file():
+            raise ValueError(
+                f"ground-truth mask {path} of test image {image} not found: with a ground_truth folder every "
+                "defect image test/<defect>/<stem>.* needs its ground_truth/<defect>/<stem>_mask.png"
+            )
+        try:
+            with Image.open(image) as img:  # the header only: the image's own size, before any resizing
+                image_width, image_height = img.size
+            with Image.open(path) as img:
+                pixels = _mask_pixels(img)
+        except (OSError, ValueError, SyntaxError) as exc:  # Pillow raises all three for bad files
+            raise ValueError(f"cannot read ground-truth mask {path}: {exc}") from exc
+        mask_height, mask_width = pixels.shape
+        # The same aspect ratio, but for the rounding of a scaled size (one pixel either way).
+        if abs(mask_height * image_width - image_height * mask_width) > max(image_width, image_height):
+            raise ValueError(
+                f"ground-truth mask {path} is {mask_width}x{mask_height} (WxH) but its image {image} is "
+                f"{image_width}x{image_height}: not the same aspect ratio, so not this image's mask"
+            )
+        if pixels.shape != (height, width):
+            pixels = np.asarray(Image.fromarray(pixels.astype(np.uint8)).resize((width, height), nearest)) > 0
+        masks[i] = pixels
+    return masks
