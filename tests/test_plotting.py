@@ -287,6 +287,22 @@ def test_anomaly_maps_outline_the_highest_patch_into_given_axes(rng):
         display.plot(ax=axes)
 
 
+def test_anomaly_maps_outline_the_ground_truth_regions(digits, image_detector):
+    X = digits[1][:5]
+    masks = np.zeros((len(X), *X.shape[1:3]), dtype=np.uint8)
+    masks[1, 2:5, 3:6] = 1  # a 3x3 defect in image 1; image 3's is one pixel
+    masks[3, 0, 0] = 1
+    display = AnomalyMapDisplay.from_estimator(image_detector, X, indices=[0, 1, 3], masks=masks)
+    assert [outline is None for outline in display.outlines_] == [True, False, False]  # picked with indices too
+    # The outline runs along the defect's outer pixel edges: around the 3x3 block, x in [2.5, 5.5], y in [1.5, 4.5].
+    vertices = np.concatenate(display.outlines_[1].allsegs[0])
+    assert vertices[:, 0].min() == pytest.approx(2.5, abs=0.01) and vertices[:, 0].max() == pytest.approx(5.5, abs=0.01)
+    assert vertices[:, 1].min() == pytest.approx(1.5, abs=0.01) and vertices[:, 1].max() == pytest.approx(4.5, abs=0.01)
+    with pytest.raises(ValueError, match=r"masks has shape \(5, 8, 8\), expected the maps'"):
+        AnomalyMapDisplay.from_predictions(X[:2], image_detector.anomaly_map(X[:2]), masks=masks)
+    plt.close(display.figure_)
+
+
 def test_anomaly_maps_refuse_tabular_detectors_and_mismatched_maps(tabular, rng):
     detector, X, _ = tabular
     with pytest.raises(ValueError, match="needs images"):

@@ -364,21 +364,20 @@ def _write_figures(folder: Path, detector, data: Data, anomaly: np.ndarray, maps
 
 def _ground_truth_overlays(data: Data, maps: np.ndarray, anomaly: np.ndarray, n_defective: int = 6, n_normal: int = 2):
     """Anomaly maps over a few test images (defective ones first, spread over the set, then normal ones), with the
-    ground-truth regions outlined in white. AnomalyMapDisplay draws boxes but no outlines: the contours are drawn
-    here, at the mask's 0.5 level (along the defective pixels' outer edges)."""
+    ground-truth regions outlined."""
     from ..plotting import AnomalyMapDisplay
 
     defective = np.flatnonzero(data.masks.reshape(len(data.masks), -1).any(axis=1))
     normal = np.setdiff1d(np.arange(len(data.masks)), defective)
     chosen = np.concatenate([defective[_spread(len(defective), n_defective)], normal[_spread(len(normal), n_normal)]])
     titles = [f"{Path(data.ids[i]).parent.name} {anomaly[i]:.2f}" for i in chosen]
-    display = AnomalyMapDisplay.from_predictions(
-        data.X[chosen], maps[chosen], titles=titles, name="anomaly maps, ground truth outlined"
+    return AnomalyMapDisplay.from_predictions(
+        data.X[chosen],
+        maps[chosen],
+        masks=data.masks[chosen],
+        titles=titles,
+        name="anomaly maps, ground truth outlined",
     )
-    for ax, i in zip(display.axes_, chosen):
-        if data.masks[i].any():
-            ax.contour(data.masks[i], levels=[0.5], colors="white", linewidths=1.0)
-    return display
 
 
 def _spread(n: int, k: int) -> np.ndarray:

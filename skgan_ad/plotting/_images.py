@@ -179,7 +179,7 @@ class ReconstructionDisplay:
 
 
 class AnomalyMapDisplay:
-    """Anomaly maps laid over their images, one axes per image, optionally with a box outlined.
+    """Anomaly maps laid over their images, one axes per image, optionally with a box or the true defects outlined.
 
     All maps share one colour scale, so a hot spot means the same in every
     image. Create it with :meth:`from_estimator` or :meth:`from_predictions`.
@@ -193,6 +193,10 @@ class AnomalyMapDisplay:
     boxes : ndarray of shape (n, 4) or None, default=None
         ``(top, left, height, width)`` of a rectangle to outline per image,
         e.g. :meth:`~skgan_ad.PatchDetector.highest_patch`.
+    masks : ndarray of shape (n, H, W) or None, default=None
+        Ground-truth defect masks (1 on defective pixels, e.g. ``split.masks``
+        of :func:`~skgan_ad.datasets.load_industrial_folder`): their regions'
+        outlines are drawn over the maps.
     titles : list of str or None, default=None
         One title per image.
     name : str or None, default=None
@@ -205,6 +209,8 @@ class AnomalyMapDisplay:
     overlays_ : list of matplotlib AxesImage
         The maps drawn (their colour limits are the shared scale).
     boxes_ : list of matplotlib Rectangle or None
+    outlines_ : list of matplotlib ContourSet or None
+        The ground-truth outlines drawn (None for an image without a defect, or without ``masks``).
     colorbar_ : matplotlib Colorbar or None
 
     Examples
@@ -219,16 +225,32 @@ class AnomalyMapDisplay:
     >>> display = AnomalyMapDisplay.from_predictions(images, maps, boxes=[[0, 0, 4, 4], [2, 2, 2, 2]])
     >>> display.overlays_[0].get_clim()
     (0.0, 1.0)
+    >>> outlined = AnomalyMapDisplay.from_predictions(images, maps, masks=maps > 0.5)
+    >>> outlined.outlines_[0] is None, outlined.outlines_[1] is not None
+    (True, True)
     """
 
-    def __init__(self, *, images, anomaly_maps, boxes=None, titles=None, name=None):
+    def __init__(self, *, images, anomaly_maps, boxes=None, masks=None, titles=None, name=None):
         self.images = images
         self.anomaly_maps = anomaly_maps
         self.boxes = boxes
+        self.masks = masks
         self.titles = titles
         self.name = name
 
-    def plot(self, ax=None, *, name=None, alpha=0.5, cmap="jet", vmin=None, vmax=None, colorbar=True, box_kwargs=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        name=None,
+        alpha=0.5,
+        cmap="jet",
+        vmin=None,
+        vmax=None,
+        colorbar=True,
+        box_kwargs=None,
+        mask_kwargs=None,
+    ):
         """Draw each map over its image.
 
         Parameters
@@ -246,6 +268,8 @@ class AnomalyMapDisplay:
             Draw one colour bar for all maps (the scale they share).
         box_kwargs : dict or None, default=None
             Passed to matplotlib's ``Rectangle``.
+        mask_kwargs : dict or None, default=None
+            Passed to matplotlib's ``contour`` (the ground-truth outlines).
 
         Returns
         -------
@@ -259,7 +283,8 @@ class AnomalyMapDisplay:
         vmin = float(np.min(self.anomaly_maps)) if vmin is None else vmin
         vmax = float(np.max(self.anomaly_maps)) if vmax is None else vmax
         box_kwargs = _validate_style_kwargs({"fill": False, "edgecolor": "white", "linewidth": 1.5}, box_kwargs or {})
-        self.overlays_, self.boxes_ = [], []
+        mask_kwargs = _validate_style_kwargs({"colors": "white", "linewidths": 1.2}, mask_kwargs or {})
+        self.overlays_, self.boxes_, self.outlines_ = [], [], []
         for j, ax in enumerate(self.axes_):
             # Each image in its own range: the map carries the comparison, the image only the context.
             image = self.images[j]
@@ -272,6 +297,11 @@ class AnomalyMapDisplay:
                 # Pixel centres sit on integers, so a pixel's edge is half a pixel before it.
                 box = ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, **box_kwargs))
             self.boxes_.append(box)
+            outline = None
+            if self.masks is not None and self.masks[j].any():
+                # The 0.5 level of the 0/1 mask runs along the defective pixels' outer edges.
+                outline = ax.contour(self.masks[j].astype(float), levels=[0.5], **mask_kwargs)
+            self.outlines_.append(outline)
             ax.set_xticks([])
             ax.set_yticks([])
         for ax, title in zip(self.axes_, self.titles or ()):
@@ -284,7 +314,7 @@ class AnomalyMapDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, X, *, indices=None, sigma=1.0, box=False, titles=None, name=None, ax=None, **kwargs
+        cls, estimator, X, *, indices=None, sigma=1.0, box=False, masks=None, titles=None, name=None, ax=None, **kwargs
     ):
         """Compute the anomaly maps of the chosen images with a fitted image detector and draw them.
 
@@ -300,6 +330,8 @@ class AnomalyMapDisplay:
         box : bool, default=False
             Outline each image's highest-scoring patch (needs ``highest_patch``,
             i.e. a :class:`~skgan_ad.PatchDetector`).
+        masks : array-like of shape (n_samples, H, W) or None, default=None
+            Ground-truth masks of all of ``X`` (``indices`` picks from them too); their outlines are drawn.
         titles, name : as in :meth:`from_predictions`
         ax : matplotlib Axes or array-like of them, default=None
         **kwargs
@@ -315,15 +347,19 @@ class AnomalyMapDisplay:
             raise ValueError(
                 f"box=True needs a detector with highest_patch (a PatchDetector), got {type(estimator).__name__}"
             )
+        if masks is not None:
+            masks = select(masks, indices)
         X = select(X, indices)
         maps = estimator.anomaly_map(X, sigma=sigma)
         boxes = estimator.highest_patch(X) if box else None
         return cls.from_predictions(
-            display_images(X, image_shape), maps, boxes=boxes, titles=titles, name=name, ax=ax, **kwargs
+            display_images(X, image_shape), maps, boxes=boxes, masks=masks, titles=titles, name=name, ax=ax, **kwargs
         )
 
     @classmethod
-    def from_predictions(cls, images, anomaly_maps, *, boxes=None, titles=None, name=None, ax=None, **kwargs):
+    def from_predictions(
+        cls, images, anomaly_maps, *, boxes=None, masks=None, titles=None, name=None, ax=None, **kwargs
+    ):
         """Draw precomputed anomaly maps over their images.
 
         Parameters
@@ -332,6 +368,8 @@ class AnomalyMapDisplay:
         anomaly_maps : array-like of shape (n, H, W)
         boxes : array-like of shape (n, 4) or None, default=None
             ``(top, left, height, width)`` per image.
+        masks : array-like of shape (n, H, W) or None, default=None
+            Ground-truth defect masks (non-zero on defective pixels) to outline.
         titles : list of str or None, default=None
         name : str or None, default=None
         ax : matplotlib Axes or array-like of them, default=None
@@ -351,7 +389,16 @@ class AnomalyMapDisplay:
             boxes = np.asarray(boxes)
             if boxes.shape != (len(images), 4):
                 raise ValueError(f"boxes must have shape (n, 4) = ({len(images)}, 4), got {boxes.shape}")
+        if masks is not None:
+            masks = np.asarray(masks) != 0
+            if masks.shape != maps.shape:
+                raise ValueError(f"masks has shape {masks.shape}, expected the maps' (n, H, W) {maps.shape}")
         display = cls(
-            images=images, anomaly_maps=maps, boxes=boxes, titles=_check_titles(titles, len(images)), name=name
+            images=images,
+            anomaly_maps=maps,
+            boxes=boxes,
+            masks=masks,
+            titles=_check_titles(titles, len(images)),
+            name=name,
         )
         return display.plot(ax=ax, **kwargs)
