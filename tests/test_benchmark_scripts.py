@@ -324,3 +324,17 @@ def test_committed_results_files_still_print(name, tmp_path, capsys):
     importlib.import_module(f"benchmarks.{_script_of(name)}").main(["--show", str(path)])
     table = capsys.readouterr().out
     assert table.count("\n|") >= 3 and "nan" not in table
+
+
+def test_large_images_measures_each_count_in_its_own_process(tmp_path, capsys):
+    argv = ["--sizes", "128", "--counts", "1", "3", "--n-train", "6", "--width", "4", "--threads", "1"]
+    payload, printed = run_and_show("large_images", argv, tmp_path, capsys)
+    records = payload["records"]
+    assert [(r["method"], r["channels"], r["images"]) for r in records] == [
+        (method, channels, count)
+        for channels in (1, 3)
+        for method in ("SkipGANomaly", "IsolationForest")
+        for count in (1, 3)
+    ]
+    assert all(r["patches_per_image"] == 4 and r["images_per_s"] > 0 and r["peak_mib"] >= 0 for r in records)
+    assert "| SkipGANomaly | 128 | 3 | 3 | 4 |" in printed
