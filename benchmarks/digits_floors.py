@@ -16,9 +16,7 @@ from sklearn.model_selection import train_test_split
 from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from skgan_ad.datasets import digits_leave_one_out, load_digits_images, one_class
 
-from ._harness import make_parser, parse_args, run_benchmark
-
-UNTRAINED = {"lr": 1e-12, "n_epochs": 1, "min_steps": 0}
+from ._harness import UNTRAINED, make_parser, parse_args, run_benchmark
 
 
 def _one_class_digit_0():

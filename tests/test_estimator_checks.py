@@ -17,15 +17,18 @@ from .conftest import TINY
 CHECKED = dict(TINY, validation_fraction=0.0)
 
 
-@parametrize_with_checks(
-    [
-        SkipGANomalyDetector(**CHECKED),
-        GANomalyDetector(**CHECKED, nz=8),
-        AnoGANDetector(**CHECKED, nz=8, n_max=5),
-        EGBADDetector(**CHECKED, nz=8),
-        DenseSkipAttentionDetector(**CHECKED),
-    ],
-)
+def _every_detector(params: dict) -> list:
+    """The five detectors with ``params``, tiny enough for the checks."""
+    return [
+        SkipGANomalyDetector(**params),
+        GANomalyDetector(**params, nz=8),
+        AnoGANDetector(**params, nz=8, n_max=5),
+        EGBADDetector(**params, nz=8),
+        DenseSkipAttentionDetector(**params),
+    ]
+
+
+@parametrize_with_checks(_every_detector(CHECKED))
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -40,13 +43,7 @@ HELD_OUT_COUNT = (
 
 
 @parametrize_with_checks(
-    [
-        SkipGANomalyDetector(**TINY),
-        GANomalyDetector(**TINY, nz=8),
-        AnoGANDetector(**TINY, nz=8, n_max=5),
-        EGBADDetector(**TINY, nz=8),
-        DenseSkipAttentionDetector(**TINY),
-    ],
+    _every_detector(TINY),
     expected_failed_checks=lambda est: {
         "check_outliers_train": HELD_OUT_COUNT,
         "check_outliers_fit_predict": HELD_OUT_COUNT,
