@@ -1,4 +1,9 @@
-"""GridSearchCV of a detector on a Dask cluster, against the same search in one process.
+"""Grid search on a Dask cluster
+=============================
+
+GridSearchCV of a detector on a Dask cluster, against the same search in one process.
+
+::
 
     python examples/dask_grid_search.py                                  # a LocalCluster of 2 workers
     python examples/dask_grid_search.py --scheduler tcp://HOST:8786 --cache /shared/skgan-cache

@@ -1,4 +1,7 @@
-"""Every detector at its defaults on scikit-learn's 8x8 digits, leave-one-class-out, beside two classic baselines.
+"""Every detector on the 8x8 digits
+================================
+
+Every detector at its defaults on scikit-learn's 8x8 digits, leave-one-class-out, beside two classic baselines.
 
 For each abnormal digit a: the nine other digits are normal and split 80/20
 (``train_test_split(test_size=0.2, random_state=0)``); every detector trains
@@ -14,6 +17,8 @@ reconstructions.
 No setting here was chosen on this split: the detectors run at their
 defaults, which were chosen on development splits of MNIST training images
 (``python -m benchmarks.dev_ablation``).
+
+::
 
     python examples/digits_demo.py                          # all ten digits, all detectors
     python examples/digits_demo.py --classes 1 7 --detectors SkipGANomaly GANomaly

@@ -1,4 +1,9 @@
-"""Train one detector data-parallel over several processes with torch.distributed, launched by torchrun.
+"""Training on several processes with torch.distributed
+====================================================
+
+Train one detector data-parallel over several processes with torch.distributed, launched by torchrun.
+
+::
 
     torchrun --standalone --nproc_per_node 2 examples/distributed_fit.py            # 2 CPU processes (gloo)
     torchrun --standalone --nproc_per_node 4 examples/distributed_fit.py --save model.safetensors   # 4 GPUs (nccl)

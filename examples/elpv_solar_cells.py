@@ -1,4 +1,7 @@
-"""Defective solar cells (ELPV) found with patches: PatchDetector + DenseSkipAttentionDetector.
+"""Defective solar cells (ELPV), patch by patch
+============================================
+
+Defective solar cells (ELPV) found with patches: PatchDetector + DenseSkipAttentionDetector.
 
 ELPV (Buerhop-Lutz et al. 2018; Deitsch et al. 2019) holds 2,624 electroluminescence
 images (300x300, grey) of mono- and polycrystalline solar cells, each rated by
@@ -18,6 +21,8 @@ positives (:func:`skgan_ad.metrics.recall_at_fpr`), what ``predict`` gives with
 training), and saves anomaly maps of six defective and two good test cells
 with the highest-scoring patch outlined.
 
+::
+
     pip install elpv-dataset                         # or pip install 'skgan_ad[elpv]'
     python examples/elpv_solar_cells.py              # ~5.5 min with 1 torch thread (see below)
     python examples/elpv_solar_cells.py --folder my_parts --grey --downscale 1 --patch-size 32
@@ -27,15 +32,18 @@ with the highest-scoring patch outlined.
 layout ``train/good/*``, ``test/good/*``, ``test/<defect>/*``
 (:func:`skgan_ad.datasets.load_industrial_folder`; every image one size).
 
-Measured (``python examples/elpv_solar_cells.py --threads 1``, seed 0, defaults:
+The documentation's gallery does not run this script (it needs the ELPV images, which nothing here
+downloads); a stored run, measured (``python examples/elpv_solar_cells.py --threads 1``, seed 0, defaults:
 downscale 3, patch 16, stride 16, 10 epochs, 600 training cells, ngf=ndf=8,
 batch 64), 453 good vs 715 defective test cells:
 
-| method | ROC AUC | recall@5%FPR | predict: FPR / recall | fit (s) | score (s) |
-|---|---|---|---|---|---|
-| DenseSkipAttention | 0.658 | 0.214 | 0.040 / 0.185 | 273 | 19 |
-| IsolationForest | 0.785 | 0.434 | 0.062 / 0.457 | 1 | 2 |
-| PCA (log-likelihood) | 0.523 | 0.138 | 0.029 / 0.099 | 1 | 1 |
+====================  =======  ============  =====================  =======  =========
+method                ROC AUC  recall@5%FPR  predict: FPR / recall  fit (s)  score (s)
+====================  =======  ============  =====================  =======  =========
+DenseSkipAttention    0.658    0.214         0.040 / 0.185          273      19
+IsolationForest       0.785    0.434         0.062 / 0.457          1        2
+PCA (log-likelihood)  0.523    0.138         0.029 / 0.099          1        1
+====================  =======  ============  =====================  =======  =========
 
 AUC within one cell type: DenseSkipAttention mono 0.641, poly 0.672;
 IsolationForest mono 0.744, poly 0.804. Wall time per step: load 12 s, GAN fit

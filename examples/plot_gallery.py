@@ -1,10 +1,13 @@
-"""The README's figures: one SkipGANomaly detector on the 8x8 digits, drawn by ``skgan_ad.plotting``.
+"""The figures of skgan_ad.plotting
+================================
+
+The documentation's figures: one SkipGANomaly detector on the 8x8 digits, drawn by ``skgan_ad.plotting``.
 
 Leave-one-class-out on scikit-learn's digits (``skgan_ad.datasets.digits_leave_one_out``):
 the detector trains, at its defaults, on the normal 80% of the nine other
 digits and is tested on the normal 20% plus every image of the abnormal
-digit. The default abnormal digit, 8, is the one whose AUC in the README's
-digits table (0.982) is nearest SkipGANomaly's mean over the ten digits
+digit. The default abnormal digit, 8, is the one whose AUC in the digits table of
+the documentation's Measured page (0.982) is nearest SkipGANomaly's mean over the ten digits
 (0.986): a typical case, not the best one. Writes into ``--output``:
 
 * ``score_histogram.png``: :class:`~skgan_ad.plotting.ScoreHistogramDisplay`, with the threshold ``-offset_``;
@@ -14,7 +17,9 @@ digits table (0.982) is nearest SkipGANomaly's mean over the ten digits
 * ``anomaly_maps.png``: :class:`~skgan_ad.plotting.AnomalyMapDisplay`;
 * ``roc_curve.png``: scikit-learn's ``RocCurveDisplay.from_predictions`` on the anomaly scores.
 
-    OMP_NUM_THREADS=1 python examples/plot_gallery.py     # the README's figures (2 CPU cores: about 2 minutes)
+::
+
+    OMP_NUM_THREADS=1 python examples/plot_gallery.py     # docs/images/ (2 CPU cores: about 2 minutes)
     python examples/plot_gallery.py --epochs 1 --width 4 --embedding pca --output /tmp/gallery  # a quick check
 """
 

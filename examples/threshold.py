@@ -1,4 +1,9 @@
-"""Choose a threshold at a target false-positive rate, and check it on normal data never seen in training.
+"""A threshold at a target false-positive rate
+===========================================
+
+Choose a threshold at a target false-positive rate, and check it on normal data never seen in training.
+
+::
 
     python examples/threshold.py                          # ~1 min on 2 CPU cores
     python examples/threshold.py --epochs 1 --width 4     # a quick check that it runs
@@ -13,6 +18,15 @@ Two ways, both calibrated on held-out normal data (``validation_fraction``):
 
 Either way the false-positive rate on new normals comes out near alpha; the
 recall on anomalies is what the detector buys at that rate.
+
+The documentation's gallery does not run this script (minutes even at its
+smallest settings); a stored run at the defaults (``python examples/threshold.py``,
+2 shared CPU cores, torch 2.13.0+cpu, 176 s), each line ending in ``(258
+calibration scores, 323 unseen normals)``::
+
+    target FPR 0.01: predict -> FPR 0.006, recall 0.388; p-values -> FPR 0.006, recall 0.388
+    target FPR 0.05: predict -> FPR 0.028, recall 0.852; p-values -> FPR 0.028, recall 0.852
+    target FPR 0.10: predict -> FPR 0.102, recall 0.967; p-values -> FPR 0.102, recall 0.967
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """skorch callbacks for the GAN training engine.
 
 Every detector's ``callbacks`` parameter passes skorch callbacks through to
-:class:`skgan_ad._trainer.GANTrainer`. skorch's own ``EarlyStopping(load_best=True)``
+``skgan_ad._trainer.GANTrainer``. skorch's own ``EarlyStopping(load_best=True)``
 restores only ``module_`` (our generator); the discriminator matters too,
 since its features enter the latent loss and the score. ``RestoreBestModules``
 restores both.

@@ -32,7 +32,7 @@ exporter, which follows the detectors' Python code (dicts of score parts,
 symbolic batch size) without changes to it; the TorchScript exporter is
 deprecated in torch 2.13. Three of its ONNX translations lose float64
 precision or have no float64 kernel in onnxruntime and are replaced here
-(see :func:`_exact_translations`).
+(see ``_exact_translations``).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
         The ``.onnx`` file to write (weights included).
     components : bool, default=False
         Also output each score part before standardisation (float64, shape
-        (n,)), named as in :meth:`score_components` (``residual``,
+        (n,)), named as in :meth:`~skgan_ad.BaseGANDetector.score_components` (``residual``,
         ``feature``, ...), after ``score_samples``.
     external_search : bool, default=False
         AnoGAN only, and required for it: AnoGAN scores a sample at the code
@@ -248,7 +248,7 @@ def export_onnx(detector, path, *, components: bool = False, external_search: bo
 
     Notes
     -----
-    Input ``rows``: float64 of shape (n, n_features_in_), any n >= 1, in the
+    Input ``rows``: float64 of shape (n, ``n_features_in_``), any n >= 1, in the
     user's own scale, i.e. what ``score_samples`` receives after validation.
     Tabular rows go in as they are; images as rows flattened in (C, H, W)
     order: ``X.reshape(len(X), -1)`` for (n, H, W) and (n, C, H, W) arrays,

@@ -129,7 +129,7 @@ class NormalOnlySplit(BaseCrossValidator):
 class ScoreCombiner(AnomalyScoreMixin, OutlierMixin, BaseEstimator):
     """Learn how to combine a detector's score parts from a small labelled validation set.
 
-    A detector's anomaly score mixes parts of its :meth:`score_components`
+    A detector's anomaly score mixes parts of its :meth:`~skgan_ad.BaseGANDetector.score_components`
     with fixed weights (``embedding_weight`` and ``lambda_score``). When a few
     labelled anomalies are available, a classifier on the standardised parts
     (``score_components(X, standardize=True)``, columns in sorted name order)

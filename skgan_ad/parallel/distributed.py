@@ -147,7 +147,7 @@ class _BroadcastAfter:
 
 
 class DistributedGANTrainer(GANTrainer):
-    """:class:`~skgan_ad._trainer.GANTrainer` for one of several ``torch.distributed`` ranks.
+    """``GANTrainer`` (``skgan_ad._trainer``) for one of several ``torch.distributed`` ranks.
 
     * Batches: each rank draws the same shuffled global batch of
       ``batch_size`` and trains on its slice of it.

@@ -23,7 +23,7 @@ def _check_titles(titles, n: int):
 
 
 class ReconstructionDisplay:
-    """Inputs, their reconstructions G(x) and residual maps |x - G(x)|, one column per image.
+    """Inputs, their reconstructions G(x) and residual maps ``|x - G(x)|``, one column per image.
 
     A generator trained on normal data reconstructs normal images and fails
     on anomalies: the residual row shows where. Inputs and reconstructions
@@ -82,7 +82,7 @@ class ReconstructionDisplay:
             Figure title; None uses ``self.name``.
         cmap, residual_cmap : str, default="gray", "magma"
             Colour maps of grey images and of residuals.
-        row_labels : three str, default=("input", "G(x)", "|x - G(x)|")
+        row_labels : three str, default ``("input", "G(x)", "|x - G(x)|")``
 
         Returns
         -------
