@@ -57,6 +57,23 @@ n_neighbors : int, default=5
     set), so ``fit(X).predict(X)`` flags about ``contamination`` of ``X``. A
     scoring parameter, but the part's held-out statistics depend on it:
     refit after changing it (with ``memory``, that trains nothing).
+w_rotation : float, default=0.0
+    Images only: weight of the self-supervised rotation loss added to the
+    discriminator's (Chen et al., "Self-Supervised GANs via Auxiliary
+    Rotation Loss", CVPR 2019). With ``w_rotation > 0`` the discriminator
+    carries a linear head on its pooled last feature maps that predicts
+    which of the four rotations (0, 90, 180, 270 degrees) an image was
+    turned by, trained on the rotations of every real batch; the networks
+    then have the ``rotation`` score part. 0 builds no head (the papers).
+    EGBAD, whose discriminator judges (image, code) pairs, takes only 0.
+rotation_weight : float in [0, 1], default=0.0
+    Images with ``w_rotation > 0`` only: share of the ``rotation`` part in
+    the anomaly score, the rotation head's cross-entropy on the four
+    rotations of a sample, averaged over them (Golan and El-Yaniv's GEOM
+    score, NeurIPS 2018, with rotations as the transformations): normal
+    images are the ones whose rotations the head has learnt to tell apart.
+    The ``embedding`` and the papers' parts share the rest,
+    ``1 - rotation_weight``. Changing it needs no retraining.
 lambda_score : float in [0, 1]
     Share of the ``residual`` part in the papers' score; ``1 - lambda_score``
     is the share of the detector's other learned part (see Notes). Both

@@ -101,7 +101,7 @@ def _train_networks(
         set_dropout_generator(module, dropout_rng)
 
     steps_per_epoch = len(TensorBatchIterator(Dataset(x_train), spec.batch_size))
-    objective = spec._build_objective(geometry)
+    objective = spec._objective(geometry)
     objective.noise_generator, objective.dropout_generator = torch_rng, dropout_rng
     # float32 steps with the multi-tensor ("foreach") Adam: the same arithmetic, value for value, as the
     # per-tensor loop torch picks on CPUs, at about 1.6x its speed. bfloat16 training, which rounds

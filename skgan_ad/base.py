@@ -60,6 +60,8 @@ from ._validation import (
     check_image_shape,
     validate_input,
 )
+from .losses import RotationPrediction, rotation_cross_entropy
+from .nets.rotation import attach_rotation_head
 
 __all__ = ["SCORE_PARTS", "BaseGANDetector", "resolve_device"]
 
@@ -71,6 +73,7 @@ SCORE_PARTS = {
     "latent_norm": "distance of x's latent code from the typical set of the N(0, I) prior",
     "discriminator": "the discriminator's cross-entropy of x against the label 'real' (disc_term='ce')",
     "embedding": "distance of x's learned code from its nearest normal training codes (k nearest neighbours)",
+    "rotation": "cross-entropy of the discriminator's rotation head on x's four rotations (images, w_rotation > 0)",
 }
 
 
@@ -92,6 +95,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     precision: str = param("float32", StrOptions({"float32", "bfloat16"}))
     embedding_weight: float = param(1.0, UNIT_INTERVAL)
     n_neighbors: int = param(5, POSITIVE_INT)
+    w_rotation: float = param(0.0, NON_NEGATIVE)
+    rotation_weight: float = param(0.0, UNIT_INTERVAL)
     lambda_score: float = param(0.9, UNIT_INTERVAL)
     residual_sigma: float = param(0.0, NON_NEGATIVE)
     residual_norm: str = param("none", StrOptions({"none", "pixel"}))
@@ -117,6 +122,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         {
             "embedding_weight",
             "n_neighbors",
+            "rotation_weight",
             "lambda_score",
             "residual_sigma",
             "residual_norm",
@@ -140,7 +146,17 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         "residual_sigma": 0.0,
         "residual_norm": "none",
         "embedding_weight": 0.0,
+        "w_rotation": 0.0,
+        "rotation_weight": 0.0,
     }
+
+    # Parameters added after files were first saved, with the value that rebuilds what an older file stored
+    # (skgan_ad.load fills them in where a file lacks them; today's default may differ).
+    _added_params = {"w_rotation": 0.0, "rotation_weight": 0.0}
+
+    # Whether the discriminator judges images alone, so that it can carry the rotation head (EGBAD's judges
+    # (image, code) pairs).
+    _rotation_capable = True
 
     # At most this many training samples' codes are kept as the ``embedding`` part's neighbours.
     _EMBEDDING_MAX_REFERENCE = 8192
@@ -188,7 +204,33 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         networks only through here.
         """
         with torch.random.fork_rng(devices=[]):
-            return self._build_networks(geometry)
+            generator, discriminator = self._build_networks(geometry)
+            if self._has_rotation_head(geometry):
+                attach_rotation_head(discriminator, geometry.channels, geometry.size)
+            return generator, discriminator
+
+    def _has_rotation_head(self, geometry: Geometry) -> bool:
+        """Whether the networks for data of this geometry carry the rotation head (images, ``w_rotation > 0``)."""
+        return geometry.is_image and self.w_rotation > 0 and self._rotation_capable
+
+    def _objective(self, geometry: Geometry):
+        """:meth:`_build_objective`, with the rotation loss added to the discriminator's where it has the head."""
+        objective = self._build_objective(geometry)
+        if self._has_rotation_head(geometry):
+            objective = RotationPrediction(objective, self.w_rotation)
+        return objective
+
+    def _check_rotation_params(self, geometry: Geometry) -> None:
+        if self.w_rotation > 0 and not self._rotation_capable:
+            raise ValueError(
+                f"{type(self).__name__}'s discriminator judges (image, code) pairs and cannot carry the rotation "
+                f"head: w_rotation must be 0, got {self.w_rotation:g}"
+            )
+        if geometry.is_image and self.rotation_weight > 0 and not self._has_rotation_head(geometry):
+            raise ValueError(
+                f"rotation_weight={self.rotation_weight:g} weighs the rotation score part, which needs the "
+                "discriminator's rotation head trained: set w_rotation > 0 (or rotation_weight=0)"
+            )
 
     @abstractmethod
     def _build_objective(self, geometry: Geometry):
@@ -231,6 +273,7 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
             self, X, reset=True, image_shape=image_shape, image_layout=self.image_layout
         )
         resolve_device(self.device)  # fail before any work on a device that is not there
+        self._check_rotation_params(Geometry(rows.shape[1], image_shape))
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         train_rows, reference_rows = holdout_split(rows, self.validation_fraction, rng)
@@ -282,13 +325,14 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
     def anomaly_score(self, X) -> np.ndarray:
         """The anomaly score A(x), float64: higher is more abnormal.
 
-        ``A(x) = w e(x) + (1 - w) [lambda_score r(x) + (1 - lambda_score) o(x) (+ latent_norm_weight n(x))]``
-        with ``w = embedding_weight``, ``e`` the standardised ``embedding``
-        part, ``r`` the ``residual`` part, ``o`` the detector's other part and
-        ``n`` the latent-norm part where the detector has one (the bracket is
-        the paper's score). Each part is centred and scaled by its mean and
-        standard deviation on held-out normals at fit time, so no other
-        sample affects a score.
+        ``A(x) = t T(x) + (1 - t) {w e(x) + (1 - w) [lambda_score r(x) + (1 - lambda_score) o(x)
+        (+ latent_norm_weight n(x))]}`` with ``w = embedding_weight``, ``e`` the standardised
+        ``embedding`` part, ``r`` the ``residual`` part, ``o`` the detector's other part,
+        ``n`` the latent-norm part where the detector has one (the square bracket is
+        the paper's score), and ``t = rotation_weight``, ``T`` the ``rotation`` part where
+        the discriminator has the rotation head (``w_rotation > 0``; else ``t = 0``).
+        Each part is centred and scaled by its mean and standard deviation on
+        held-out normals at fit time, so no other sample affects a score.
         """
         check_is_fitted(self)
         # Only the parts the weights use: the others would add exact zeros.
@@ -445,6 +489,8 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         if needed is None or set(needed) - {"embedding"}:
             parts, code = self._batch_components(generator, discriminator, x, geometry)
             parts = dict(parts)
+        if (needed is None or "rotation" in needed) and hasattr(discriminator, "rotation_head"):
+            parts["rotation"] = rotation_cross_entropy(discriminator, x)
         if needed is None or "embedding" in needed:
             if code is None:
                 code = self._embedding(generator, discriminator, x, geometry)
@@ -529,14 +575,20 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
         return gather(self._batch_outputs(rows, self._components_fn(), self._scoring_networks()), len(rows))
 
     def _component_weights(self, names) -> dict[str, float]:
-        """Weight of each standardised part: ``embedding_weight`` for ``embedding``; the papers' parts share
+        """Weight of each standardised part: ``rotation_weight`` for ``rotation`` (where there is one), the rest
+        shared as without it: ``embedding_weight`` of it for ``embedding``; the papers' parts share
         ``1 - embedding_weight``: ``lambda_score`` of it for ``residual``, ``1 - lambda_score`` for the
         detector's other learned part, ``latent_norm_weight`` for ``latent_norm``."""
         weights = {}
-        papers = 1.0 - self.embedding_weight
+        names = list(names)
+        # The rotation part, where the networks have it, takes rotation_weight; the others share the rest.
+        rotation = self.rotation_weight if "rotation" in names else 0.0
+        papers = (1.0 - rotation) * (1.0 - self.embedding_weight)
         for name in names:
-            if name == "embedding":
-                weights[name] = self.embedding_weight
+            if name == "rotation":
+                weights[name] = rotation
+            elif name == "embedding":
+                weights[name] = (1.0 - rotation) * self.embedding_weight
             elif name == "residual":
                 weights[name] = papers * self.lambda_score
             elif name == "latent_norm":

@@ -30,7 +30,7 @@ JSON index the format needs. Its string metadata holds:
 Policies
 --------
 * Versions: a file loads when its format version is one this library
-  reads and its library version is *compatible* (:func:`compatible_versions`:
+  reads and its library version is *compatible* (:func:`~skgan_ad.io.compatible_versions`:
   the same major.minor while skgan_ad is below 1.0; from 1.0 the same major
   and a minor no newer than this one); otherwise :func:`load` raises a
   ``ValueError`` naming both versions. (A pickle can only warn:
@@ -47,8 +47,8 @@ Policies
   otherwise set to ``"auto"`` with a warning; ``load(path, device=...)``
   chooses it outright.
 
-The ``memory=`` training cache shares this file format (:mod:`skgan_ad._safetensors`) but is a
-training concern and lives below the trainer, in :mod:`skgan_ad._cache`.
+The ``memory=`` training cache shares this file format (``skgan_ad._safetensors``) but is a
+training concern and lives below the trainer, in ``skgan_ad._cache``.
 """
 
 from __future__ import annotations
@@ -178,6 +178,8 @@ def _decode_estimator(document: dict, tensors: dict):
     if cls is None:
         raise ValueError(f"class {name!r} is not one skgan_ad.load builds (allowed: {sorted(ESTIMATOR_CLASSES)})")
     params = {key: _CODEC.decode(value, tensors) for key, value in document["params"].items()}
+    # A file written before a parameter existed: the value that gives the detector it stored, not today's default.
+    params = {**getattr(cls, "_added_params", {}), **params}
     try:
         estimator = cls(**params)
     except TypeError as err:
@@ -314,7 +316,7 @@ def load(path, *, device=None):
     ValueError
         If the file is not a skgan_ad file, is damaged or truncated, has an
         unknown format version, or was written by an incompatible skgan_ad
-        version (the message names both versions; see :func:`compatible_versions`).
+        version (the message names both versions; see :func:`~skgan_ad.io.compatible_versions`).
     FileNotFoundError
         If there is no such file.
     """

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .nets.rotation import N_ROTATIONS, rotations
+
 Logs = dict[str, torch.Tensor]
 
 
@@ -286,3 +288,66 @@ class BiGANLoss(GANObjective):
     def sample_losses(self, generator, discriminator, x):
         x_hat, _ = generator(x)
         return per_sample_l1(x, x_hat)
+
+
+def rotation_cross_entropy(discriminator: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Per-sample cross-entropy of the discriminator's rotation head on the four rotations of ``x``, averaged
+    over them: how badly the head tells the rotations of each sample apart (GEOM's score, Golan and El-Yaniv
+    2018, with rotations as the transformations). Shape ``(n,)``; needs ``discriminator.rotation_head``."""
+    _, features = discriminator(rotations(x))
+    # (rotation applied, sample, rotation predicted); written without the batch size, which the ONNX export
+    # would otherwise fix as a constant.
+    log_p = F.log_softmax(discriminator.rotation_head(features).float(), dim=1).view(N_ROTATIONS, -1, N_ROTATIONS)
+    # Entry (i, k) is log p(k | x_i turned by k): the head's log-likelihood of the right answer.
+    return -torch.diagonal(log_p, dim1=0, dim2=2).mean(dim=1)
+
+
+class RotationPrediction(GANObjective):
+    """A detector's objective with the self-supervised rotation loss added to its discriminator's.
+
+    ``L_D = L_D(objective) + w_rotation * CE(rotation head of D(rot_k(x)), k)`` over the four rotations of
+    each real batch (Chen et al., "Self-Supervised GANs via Auxiliary Rotation Loss", CVPR 2019, whose
+    discriminator term this is). The generator, validation and sample losses are the wrapped objective's.
+    """
+
+    def __init__(self, objective: GANObjective, w_rotation: float) -> None:
+        super().__init__()
+        self.objective = objective
+        self.w_rotation = w_rotation
+
+    # The engine seeds the objective it holds; the wrapped one draws the noise.
+    @property
+    def noise_generator(self):
+        return self.objective.noise_generator
+
+    @noise_generator.setter
+    def noise_generator(self, value):
+        self.objective.noise_generator = value
+
+    @property
+    def dropout_generator(self):
+        return self.objective.dropout_generator
+
+    @dropout_generator.setter
+    def dropout_generator(self, value):
+        self.objective.dropout_generator = value
+
+    def get_extra_state(self) -> dict:
+        return {}  # the wrapped objective, a submodule, keeps the generators' states
+
+    def set_extra_state(self, state: dict) -> None:
+        pass
+
+    def generator_loss(self, generator, discriminator, x):
+        return self.objective.generator_loss(generator, discriminator, x)
+
+    def discriminator_loss(self, discriminator, x, fake):
+        loss, logs = self.objective.discriminator_loss(discriminator, x, fake)
+        rotation = rotation_cross_entropy(discriminator, x).mean()
+        return loss + self.w_rotation * rotation, {**logs, "rot": rotation.detach()}
+
+    def validation_loss(self, generator, discriminator, x):
+        return self.objective.validation_loss(generator, discriminator, x)
+
+    def sample_losses(self, generator, discriminator, x):
+        return self.objective.sample_losses(generator, discriminator, x)

@@ -48,6 +48,9 @@ CASES = {
     "EGBAD-1x12x12": (EGBADDetector, (1, 12, 12), {"nz": 8, "latent_norm_weight": 0.2}),
     "DenseSkipAttention-rows": (DenseSkipAttentionDetector, "rows", {}),
     "DenseSkipAttention-3x8x8": (DenseSkipAttentionDetector, (3, 8, 8), {"residual_norm": "pixel"}),
+    # The rotation head's part (four rotations of the input traced into the graph), mixed into the score.
+    "SkipGANomaly-rotation-1x12x12": (SkipGANomalyDetector, (1, 12, 12), {"w_rotation": 1.0, "rotation_weight": 0.5}),
+    "GANomaly-rotation-3x8x8": (GANomalyDetector, (3, 8, 8), {"nz": 8, "w_rotation": 1.0, "rotation_weight": 0.3}),
 }
 
 

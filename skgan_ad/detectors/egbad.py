@@ -75,6 +75,8 @@ class EGBADDetector(BaseGANDetector):
 
     nz: int = param(100, POSITIVE_INT)
     disc_term: str = param("fm", StrOptions(set(DISCRIMINATOR_TERMS)))
+    # Its discriminator judges (image, code) pairs: no rotation head (w_rotation stays 0).
+    _rotation_capable = False
     latent_norm_weight: float = param(0.0, NON_NEGATIVE)
 
     _scoring_params = BaseGANDetector._scoring_params | {"disc_term", "latent_norm_weight"}
