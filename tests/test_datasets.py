@@ -282,6 +282,7 @@ def test_industrial_folder_counts_and_labels(tmp_path, rng):
     assert split.X_train.shape == (4, 6, 5, 3)
     assert split.X_test.shape == (6, 6, 5, 3)
     assert defects.tolist() == ["crack", "good", "good", "scratch", "scratch", "scratch"]
+    assert split.defect_types.tolist() == defects.tolist()  # the split carries them too, as synthetic splits do
     assert split.y_test.tolist() == [1, 0, 0, 1, 1, 1]
     split, _ = load_industrial_folder(tmp_path, grey=True, size=3)
     assert split.X_train.shape == (4, 3, 3) and split.X_test.shape == (6, 3, 3)

@@ -212,3 +212,30 @@ def test_defect_split_refuses_sizes_it_cannot_meet():
         synthetic_defect_split(X, n_fit=5, n_val=0, n_anomalies=3)
     with pytest.raises(ValueError, match="at least 8x8"):
         synthetic_defect_split(np.zeros((10, 4, 4)), n_fit=5, n_val=2, n_anomalies=2)
+
+
+def test_defect_split_names_each_test_image_kind_as_the_industrial_loader_does():
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(60, 12, 12)).astype(np.uint8)
+    split = synthetic_defect_split(X, n_fit=20, n_val=10, n_anomalies=30, random_state=0)
+    kinds = split.defect_types
+    assert kinds.shape == (40,) and kinds.dtype.kind == "U"
+    # "good" for the normals, as load_industrial_folder names test/good; a defect's kind for each anomaly.
+    assert kinds[:10].tolist() == ["good"] * 10 and set(kinds[10:]) == set(DEFECT_KINDS)
+    np.testing.assert_array_equal(split.y_test, (kinds != "good").astype(int))
+    np.testing.assert_array_equal(split.masks.reshape(40, -1).any(axis=1), kinds != "good")
+    # The kinds are those synthetic_defects drew: the documented order of draws (permutation, then defects).
+    draws = np.random.RandomState(0)
+    source = draws.permutation(60)[30:]
+    _, masks, kinds_used = synthetic_defects(X[source], random_state=draws)
+    np.testing.assert_array_equal(kinds[10:], kinds_used)
+    np.testing.assert_array_equal(split.masks[10:], masks)
+    # One kind asked for: every anomaly is of it.
+    scratches = synthetic_defect_split(X, n_fit=20, n_val=10, n_anomalies=30, kinds="scratch", random_state=0)
+    assert scratches.defect_types[10:].tolist() == ["scratch"] * 30
+    # What per_defect_auc takes: an AUC per kind, then their mean.
+    from skgan_ad.metrics import per_defect_auc
+
+    scores = split.masks.reshape(40, -1).sum(axis=1) + np.linspace(0, 0.5, 40)
+    aucs = per_defect_auc(split.defect_types, scores)
+    assert list(aucs) == [*sorted(DEFECT_KINDS), "mean"] and aucs["mean"] == 1.0

@@ -324,7 +324,7 @@ def load_industrial_folder(
     images = read_images(train_files + test_files, grey=grey, size=size)
     y_test = (defect_types != "good").astype(int)
     masks = read_industrial_masks(Path(root), test_files, images.shape[1:3])
-    split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test, masks)
+    split = AnomalySplit(images[: len(train_files)], images[len(train_files) :], y_test, masks, defect_types)
     return split, defect_types
 
 

@@ -14,12 +14,17 @@ class AnomalySplit(NamedTuple):
 
     ``masks``, where the data have them, are the test images' ground-truth defect masks,
     shape ``(n_test, H, W)``, 1 on defective pixels (all 0 for normal images); None otherwise.
+    ``defect_types``, where the data have them, name each test image's kind, shape ``(n_test,)``,
+    str: ``"good"`` for a normal image, else its defect type, the convention of the ``defect_types``
+    that :func:`skgan_ad.datasets.load_industrial_folder` returns, which :func:`skgan_ad.metrics.per_defect_auc`
+    takes; None otherwise.
     """
 
     X_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
     masks: np.ndarray | None = None
+    defect_types: np.ndarray | None = None
 
 
 def _check_labelled(X_train, y_train, X_test, y_test) -> tuple[np.ndarray, ...]:

@@ -25,6 +25,8 @@ from sklearn.utils import check_random_state
 from ._protocols import AnomalySplit
 
 DEFECT_KINDS = ("cutpaste", "blotch", "scratch")
+# The kind of a normal image in ``AnomalySplit.defect_types``: the industrial layout's test/good folder.
+NORMAL_KIND = "good"
 # The smallest image side synthetic_defects takes: a patch of 2x2 must fit twice, a curve must have room.
 MIN_SIDE = 8
 # Every defect changes the pixels of its mask by at least this much on average (mean over the mask of the
@@ -263,7 +265,7 @@ def synthetic_defects(images, kinds=DEFECT_KINDS, *, random_state=None):
 
     Guarantees: every mask is non-empty, and the mean over a mask of the
     absolute change (averaged over channels, on the [0, 1] scale) is at
-    least :data:`MIN_CHANGE` = 0.15 (38 grey levels of a uint8 image).
+    least ``MIN_CHANGE`` = 0.15 (38 grey levels of a uint8 image).
     Intensity blotches and scratches meet it by construction. A defect that
     does not, or that changes fewer than a quarter of the pixels it covers
     (a cutpaste or texture blotch moving background onto background), is
@@ -368,7 +370,11 @@ def synthetic_defect_split(
         ``X_train`` the fitting normals; ``X_test`` the validation normals,
         then the defective images; ``y_test`` 0 for normals and 1 for
         defects; ``masks`` (n_val + n_anomalies, H, W) uint8, all 0 for the
-        normals and the defects' masks for the anomalies.
+        normals and the defects' masks for the anomalies; ``defect_types``
+        (n_val + n_anomalies,) str, ``"good"`` for the normals and each
+        anomaly's kind (:func:`synthetic_defects`' ``kinds_used``), the
+        convention of :func:`skgan_ad.datasets.load_industrial_folder`, for
+        :func:`skgan_ad.metrics.per_defect_auc`.
 
     Raises
     ------
@@ -382,6 +388,8 @@ def synthetic_defect_split(
     >>> split = synthetic_defect_split(X, n_fit=10, n_val=4, n_anomalies=3, random_state=0)
     >>> len(split.X_train), split.y_test.tolist(), split.masks.reshape(7, -1).any(axis=1).tolist()
     (10, [0, 0, 0, 0, 1, 1, 1], [False, False, False, False, True, True, True])
+    >>> split.defect_types[:4].tolist(), set(split.defect_types[4:]) <= set(DEFECT_KINDS)
+    (['good', 'good', 'good', 'good'], True)
     """
     X_train = _check_images(X_train)
     kinds = _check_kinds(kinds)
@@ -397,8 +405,10 @@ def synthetic_defect_split(
     order = rng.permutation(len(X_train))
     fit, val = order[:n_fit], order[n_fit : n_fit + n_val]
     source = order[n_fit + n_val : n_fit + n_val + n_anomalies]
-    defective, masks, _ = synthetic_defects(X_train[source], kinds, random_state=rng)
+    defective, masks, kinds_used = synthetic_defects(X_train[source], kinds, random_state=rng)
     X_test = np.concatenate([X_train[val], defective])
     y_test = np.r_[np.zeros(n_val, int), np.ones(n_anomalies, int)]
     masks = np.concatenate([np.zeros((n_val, *masks.shape[1:]), np.uint8), masks])
-    return AnomalySplit(X_train[fit], X_test, y_test, masks)
+    # "good" for the normals, as load_industrial_folder names its test/good images (and per_defect_auc expects).
+    defect_types = np.concatenate([np.full(n_val, NORMAL_KIND), kinds_used]).astype(str)
+    return AnomalySplit(X_train[fit], X_test, y_test, masks, defect_types)
