@@ -141,6 +141,21 @@ VARIANTS = {
     "DenseSkipAttention paper score (embedding 0)": (DenseSkipAttentionDetector, dict(embedding_weight=0.0)),
     "AnoGAN paper score (embedding 0)": (AnoGANDetector, dict(embedding_weight=0.0)),
     "EGBAD paper score (embedding 0)": (EGBADDetector, dict(embedding_weight=0.0)),
+    # Issue 25: the self-supervised rotation head of the discriminator (w_rotation, trained beside the adversarial
+    # loss) and its GEOM-style score part (rotation_weight); the scoring variants share each trained network.
+    "SkipGANomaly rotation head": (SkipGANomalyDetector, dict(w_rotation=1.0)),
+    "SkipGANomaly rotation score 0.25": (SkipGANomalyDetector, dict(w_rotation=1.0, rotation_weight=0.25)),
+    "SkipGANomaly rotation score 0.5": (SkipGANomalyDetector, dict(w_rotation=1.0, rotation_weight=0.5)),
+    "SkipGANomaly rotation score 1": (SkipGANomalyDetector, dict(w_rotation=1.0, rotation_weight=1.0)),
+    "SkipGANomaly rotation score 0.5 (untrained)": (
+        untrained(SkipGANomalyDetector),
+        dict(w_rotation=1.0, rotation_weight=0.5),
+    ),
+    "GANomaly rotation head": (GANomalyDetector, dict(w_rotation=1.0)),
+    "GANomaly rotation score 0.25": (GANomalyDetector, dict(w_rotation=1.0, rotation_weight=0.25)),
+    "GANomaly rotation score 0.5": (GANomalyDetector, dict(w_rotation=1.0, rotation_weight=0.5)),
+    "GANomaly rotation score 1": (GANomalyDetector, dict(w_rotation=1.0, rotation_weight=1.0)),
+    "GANomaly rotation score 0.5 (untrained)": (untrained(GANomalyDetector), dict(w_rotation=1.0, rotation_weight=0.5)),
     # Mixed precision (issue 13): the AUC of bfloat16 training against float32, over seeds.
     "SkipGANomaly bfloat16": (SkipGANomalyDetector, dict(precision="bfloat16")),
     "GANomaly bfloat16": (GANomalyDetector, dict(precision="bfloat16")),
@@ -156,7 +171,7 @@ def make_variant(name: str, width: int, extra: dict, seed: int, cache: str | Non
     return make(**{"ngf": width, "ndf": width, **params, **extra}, random_state=seed, memory=cache)
 
 
-def run_split(split, seed: int, variants, width: int, extra: dict, cache: str) -> dict:
+def run_split(split, seed: int, variants, width: int, extra: dict, cache: str, keep_parts: bool = False) -> dict:
     out = {}
     for name in variants:
         det = make_variant(name, width, extra, seed, cache)
@@ -168,6 +183,11 @@ def run_split(split, seed: int, variants, width: int, extra: dict, cache: str) -
             fit_s=fit_s,
             n_iter=det.n_iter_,
         )
+        if keep_parts:
+            # Each part standardised on held-out normals as the score uses it: mixtures of the parts can be
+            # evaluated afterwards (benchmarks.dev_mixtures) without training again.
+            standardized = det.score_components(split.X_test, standardize=True)
+            out[name]["standardized"] = {k: np.round(v, 3).tolist() for k, v in standardized.items()}
     scale = 255.0 if split.X_train.dtype.kind in "ui" else 1.0  # mnist8 is float in [0, 1] already
     flat_train = split.X_train.reshape(len(split.X_train), -1).astype(np.float32) / scale
     flat_test = split.X_test.reshape(len(split.X_test), -1).astype(np.float32) / scale
@@ -196,8 +216,11 @@ def run(args) -> dict:
                     split = synthetic_defect_split(X[y == label], **sizes, random_state=1000 + seed)
                 else:
                     split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
-                results = run_split(split, seed, args.variants, args.width, extra, cache)
-                records.append({"class": label, "seed": seed, "results": results})
+                results = run_split(split, seed, args.variants, args.width, extra, cache, args.keep_parts)
+                record = {"class": label, "seed": seed, "results": results}
+                if args.keep_parts:
+                    record["y"] = np.asarray(split.y_test).astype(int).tolist()
+                records.append(record)
                 aucs = ", ".join(f"{k} {v['auc']:.3f}" for k, v in results.items())
                 print(f"class {label} seed {seed}: {aucs}", flush=True)
     params = dict(ngf=args.width, ndf=args.width, **extra)
@@ -301,6 +324,11 @@ def main(argv=None):
     parser.add_argument("--n-fit", type=int, help="normal training images to fit on (default 2000; mnist8 1294)")
     parser.add_argument("--n-val", type=int, help="normal validation images (default 500; mnist8 324)")
     parser.add_argument("--n-anomalies", type=int, help="anomalous validation images (default 500; mnist8 180)")
+    parser.add_argument(
+        "--keep-parts",
+        action="store_true",
+        help="keep every validation sample's standardised score parts in the JSON (for benchmarks.dev_mixtures)",
+    )
     parser.add_argument("--summary", nargs="+", metavar="JSON", help="print the summary of results files; runs nothing")
     parser.add_argument("--summary-classes", nargs="+", metavar="LABEL", help="only these classes in --summary")
     parser.add_argument("--summary-reference", metavar="VARIANT", help="--summary adds differences to this variant")

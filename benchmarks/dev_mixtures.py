@@ -1,0 +1,142 @@
+"""Mixtures of score parts chosen on the development domains (issue 25), from results kept with ``--keep-parts``.
+
+    python -m benchmarks.dev_mixtures benchmarks/results/dev_ablation_*_rot25_s0.json
+
+``benchmarks.dev_ablation --keep-parts`` keeps every validation sample's score
+parts, each standardised on held-out normals as the anomaly score uses them.
+This script scores every weighting of the detector's score formula,
+
+    A = t T + (1 - t) {w e + (1 - w) [lambda r + (1 - lambda) o]}
+
+(``t = rotation_weight``, ``w = embedding_weight``, ``lambda = lambda_score``;
+``T`` rotation, ``e`` embedding, ``r`` residual, ``o`` the detector's other
+part), on each file's validation samples, and ranks the weightings by their
+ROC AUC averaged over the files (each file one development domain, its classes
+averaged first): a default is chosen on the mean over domains, never on one.
+For the best weighting it prints each domain's AUC beside the same weighting of
+the untrained networks' parts (the ``(untrained)`` variant in the same file)
+and the best of the pixel baselines. Nothing is trained or read beyond the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ._harness import read_results
+
+GRID = dict(
+    rotation_weight=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0),
+    embedding_weight=(0.0, 0.25, 0.5, 0.75, 1.0),
+    lambda_score=(0.5, 0.9, 1.0),
+)
+BASELINE_NAMES = ("IsolationForest", "PCA recon.", "kNN (pixels)")
+
+
+def mixture(parts: dict, rotation_weight: float, embedding_weight: float, lambda_score: float) -> np.ndarray:
+    """The anomaly score of standardised ``parts`` under these weights (the detector's own formula)."""
+    other = [k for k in parts if k not in ("rotation", "embedding", "residual")]
+    papers = lambda_score * parts["residual"]
+    if other:
+        papers = papers + (1 - lambda_score) * sum(parts[k] for k in other) / len(other)
+    rest = embedding_weight * parts["embedding"] + (1 - embedding_weight) * papers
+    t = rotation_weight if "rotation" in parts else 0.0
+    return t * parts.get("rotation", 0.0) + (1 - t) * rest
+
+
+def domain_name(payload: dict, path: str) -> str:
+    anomalies = "defects" if payload.get("anomalies") == "defects" else payload["protocol"]
+    return f"{payload['dataset']} {anomalies}" if payload else os.path.basename(path)
+
+
+def domain_aucs(payload: dict, variant: str, weights: tuple) -> float:
+    """Mean over the file's records (classes, seeds) of the weighting's AUC on ``variant``'s parts."""
+    aucs = []
+    for record in payload["records"]:
+        parts = {k: np.asarray(v) for k, v in record["results"][variant]["standardized"].items()}
+        aucs.append(roc_auc_score(record["y"], mixture(parts, *weights)))
+    return float(np.mean(aucs))
+
+
+def rank(payloads: dict, variant: str) -> list:
+    """``[(mean AUC over domains, weights, {domain: AUC})]``, best first."""
+    rows = []
+    for weights in itertools.product(*GRID.values()):
+        per_domain = {name: domain_aucs(p, variant, weights) for name, p in payloads.items()}
+        rows.append((float(np.mean(list(per_domain.values()))), weights, per_domain))
+    return sorted(rows, key=lambda row: -row[0])
+
+
+def baseline(payload: dict) -> tuple[str, float]:
+    means = {n: np.mean([r["results"][n]["auc"] for r in payload["records"]]) for n in BASELINE_NAMES}
+    best = max(means, key=means.get)
+    return best, float(means[best])
+
+
+def report(paths, variants, top: int = 8) -> str:
+    payloads = {}
+    for path in paths:
+        payload = read_results(path)
+        payload = payload.get("result", payload)
+        payloads[domain_name(payload, path)] = payload
+    lines = []
+    for variant in variants:
+        ranked = rank(payloads, variant)
+        names = list(payloads)
+        lines += [
+            f"## {variant}: weightings ranked by mean AUC over {len(names)} development domains",
+            "",
+            "| rotation_weight | embedding_weight | lambda_score | mean | " + " | ".join(names) + " |",
+            "|---|---|---|---|" + "---|" * len(names),
+        ]
+        defaults = (0.0, 1.0, 0.9)
+        shown = ranked[:top] + [row for row in ranked if row[1] == defaults]
+        for mean, weights, per_domain in shown:
+            mark = " (today's default)" if weights == defaults else ""
+            cells = " | ".join(f"{per_domain[n]:.3f}" for n in names)
+            lines.append(f"| {weights[0]} | {weights[1]} | {weights[2]}{mark} | **{mean:.3f}** | {cells} |")
+        best = ranked[0][1]
+        control = next(
+            (
+                v
+                for v in payloads[names[0]]["records"][0]["results"]
+                if v.startswith(variant.split()[0])
+                and v.endswith("(untrained)")
+                and "standardized" in payloads[names[0]]["records"][0]["results"][v]
+            ),
+            None,
+        )
+        lines += [
+            "",
+            f"Best weighting {best} against controls:",
+            "",
+            "| domain | trained | untrained | best baseline | margin over untrained | margin over baseline |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name in names:
+            trained = ranked[0][2][name]
+            untrained = domain_aucs(payloads[name], control, best) if control else float("nan")
+            base_name, base = baseline(payloads[name])
+            lines.append(
+                f"| {name} | {trained:.3f} | {untrained:.3f} | {base:.3f} ({base_name}) | "
+                f"{trained - untrained:+.3f} | {trained - base:+.3f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="+", help="dev_ablation results files written with --keep-parts")
+    parser.add_argument("--variants", nargs="+", default=["SkipGANomaly rotation head", "GANomaly rotation head"])
+    parser.add_argument("--top", type=int, default=8, help="weightings to list (default 8)")
+    args = parser.parse_args(argv)
+    print(report(args.paths, args.variants, args.top))
+
+
+if __name__ == "__main__":
+    main()
