@@ -94,9 +94,11 @@ def report(paths, variants, top: int = 8) -> str:
             "|---|---|---|---|" + "---|" * len(names),
         ]
         defaults = (0.0, 1.0, 0.9)
-        shown = ranked[:top] + [row for row in ranked if row[1] == defaults]
+        # Beside the best: today's default, and the rotation part alone (GEOM's score).
+        marks = {defaults: " (today's default)", (1.0, 1.0, 0.9): " (rotation part alone)"}
+        shown = ranked[:top] + [row for row in ranked[top:] if row[1] in marks]
         for mean, weights, per_domain in shown:
-            mark = " (today's default)" if weights == defaults else ""
+            mark = marks.get(weights, "")
             cells = " | ".join(f"{per_domain[n]:.3f}" for n in names)
             lines.append(f"| {weights[0]} | {weights[1]} | {weights[2]}{mark} | **{mean:.3f}** | {cells} |")
         best = ranked[0][1]

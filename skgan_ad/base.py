@@ -4,7 +4,7 @@ A detector declares its own parameters with ``param(default, *constraints)``
 (the shared ones are declared here once) and fills in hooks:
 
 * ``_build_networks(geometry)`` -> ``(generator, discriminator)``;
-* ``_build_objective(geometry)`` -> a :class:`skgan_ad.losses.GANObjective`;
+* ``_build_objective(geometry)`` -> a ``skgan_ad.losses.GANObjective``;
 * ``_batch_components(generator, discriminator, x, geometry)`` -> ``(parts, code)``:
   the per-sample score parts of a network batch, named from :data:`SCORE_PARTS`,
   and the batch's embedding code when computing the parts produced it on the
@@ -17,9 +17,9 @@ A detector declares its own parameters with ``param(default, *constraints)``
 Everything else lives here once: parameter validation, input validation,
 the held-out split, score standardisation and weighting, ``offset_``,
 batching at scoring time, devices and pickling. Building and training the
-networks is the training engine's (:func:`skgan_ad._training.fit_networks`); scoring runs through
-:mod:`skgan_ad._batching`, the ``embedding`` part through :mod:`skgan_ad._embedding`, and the
-shared docstring text comes from :mod:`skgan_ad._docstrings`.
+networks is the training engine's (``skgan_ad._training.fit_networks``); scoring runs through
+``skgan_ad._batching``, the ``embedding`` part through ``skgan_ad._embedding``, and the
+shared docstring text comes from ``skgan_ad._docstrings``.
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ SCORE_PARTS = {
 class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the GAN detectors; not for direct use.
 
-    Subclasses are decorated with :func:`~skgan_ad._outlier.estimator_params`,
-    declare their own parameters with :func:`~skgan_ad._outlier.param`
+    Subclasses are decorated with ``skgan_ad._params.estimator_params``,
+    declare their own parameters with ``skgan_ad._params.param``
     (default and constraints; a plain annotated default overrides a shared
     default and keeps its constraints) and implement the hooks above.
     ``fit(X)`` trains on ``X``, taken to be normal samples (``y`` is ignored).

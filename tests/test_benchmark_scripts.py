@@ -223,6 +223,8 @@ def test_untrained_controls_differ_from_their_methods_in_training_only():
         ("DenseSkipAttention (default)", "DenseSkipAttention (untrained)"),
         ("AnoGAN (default)", "AnoGAN (untrained)"),
         ("EGBAD (default)", "EGBAD (untrained)"),
+        ("SkipGANomaly rotation score 0.5", "SkipGANomaly rotation score 0.5 (untrained)"),
+        ("GANomaly rotation score 0.5", "GANomaly rotation score 0.5 (untrained)"),
     ]
     assert {b for _, b in dev_pairs} == {v for v in dev_ablation.VARIANTS if v.endswith(" (untrained)")}
     made += [[dev_ablation.make_variant(m, 8, extra, 0) for m in pair] for pair in dev_pairs]

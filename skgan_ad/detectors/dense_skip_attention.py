@@ -14,9 +14,9 @@ class DenseSkipAttentionDetector(SkipFamilyDetector):
     """A U-Net++ generator and an attention-augmented, spectrally normalised discriminator.
 
     The generator reconstructs its input through dense nested skip pathways
-    (:class:`skgan_ad.nets.DenseSkipGenerator`); the discriminator's last
+    (``skgan_ad.nets.DenseSkipGenerator``); the discriminator's last
     block mixes a convolution with multi-head self-attention over all spatial
-    positions (:class:`skgan_ad.nets.AttentionDiscriminator`), so it can judge
+    positions (``skgan_ad.nets.AttentionDiscriminator``), so it can judge
     the global consistency of an image, not only local texture. Spectral
     normalisation in both networks replaces BatchNorm and steadies training.
     Losses: adversarial (BCE) + contextual L1 + latent L1 on discriminator
