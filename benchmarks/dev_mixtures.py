@@ -12,7 +12,8 @@ This script scores every weighting of the detector's score formula,
 ``T`` rotation, ``e`` embedding, ``r`` residual, ``o`` the detector's other
 part), on each file's validation samples, and ranks the weightings by their
 ROC AUC averaged over the files (each file one development domain, its classes
-averaged first): a default is chosen on the mean over domains, never on one.
+averaged first; files of the same domain, e.g. one class per process, are merged): a default is chosen on the
+mean over domains, never on one.
 For the best weighting it prints each domain's AUC beside the same weighting of
 the untrained networks' parts (the ``(untrained)`` variant in the same file)
 and the best of the pixel baselines. Nothing is trained or read beyond the files.
@@ -82,7 +83,11 @@ def report(paths, variants, top: int = 8) -> str:
     for path in paths:
         payload = read_results(path)
         payload = payload.get("result", payload)
-        payloads[domain_name(payload, path)] = payload
+        name = domain_name(payload, path)
+        if name in payloads:  # one domain run in several files (a class per process): their records together
+            payloads[name] = {**payloads[name], "records": payloads[name]["records"] + payload["records"]}
+        else:
+            payloads[name] = payload
     lines = []
     for variant in variants:
         ranked = rank(payloads, variant)
