@@ -28,6 +28,8 @@ import os
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from skgan_ad import SkipGANomalyDetector
+
 from ._harness import read_results
 
 GRID = dict(
@@ -39,14 +41,13 @@ BASELINE_NAMES = ("IsolationForest", "PCA recon.", "kNN (pixels)")
 
 
 def mixture(parts: dict, rotation_weight: float, embedding_weight: float, lambda_score: float) -> np.ndarray:
-    """The anomaly score of standardised ``parts`` under these weights (the detector's own formula)."""
-    other = [k for k in parts if k not in ("rotation", "embedding", "residual")]
-    papers = lambda_score * parts["residual"]
-    if other:
-        papers = papers + (1 - lambda_score) * sum(parts[k] for k in other) / len(other)
-    rest = embedding_weight * parts["embedding"] + (1 - embedding_weight) * papers
-    t = rotation_weight if "rotation" in parts else 0.0
-    return t * parts.get("rotation", 0.0) + (1 - t) * rest
+    """The anomaly score of standardised ``parts`` under these weights: the detectors' own weighting
+    (``BaseGANDetector._component_weights``, the same for every detector without a ``latent_norm`` part)."""
+    weigher = SkipGANomalyDetector(
+        rotation_weight=rotation_weight, embedding_weight=embedding_weight, lambda_score=lambda_score
+    )
+    weights = weigher._component_weights(parts)
+    return sum(weights[name] * values for name, values in parts.items())
 
 
 def domain_name(payload: dict, path: str) -> str:

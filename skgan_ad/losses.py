@@ -302,6 +302,13 @@ def rotation_cross_entropy(discriminator: nn.Module, x: torch.Tensor) -> torch.T
     return -torch.diagonal(log_p, dim1=0, dim2=2).mean(dim=1)
 
 
+def _forwarded(name: str) -> property:
+    """An attribute read from and written to the wrapped ``objective``."""
+    return property(
+        lambda self: getattr(self.objective, name), lambda self, value: setattr(self.objective, name, value)
+    )
+
+
 class RotationPrediction(GANObjective):
     """A detector's objective with the self-supervised rotation loss added to its discriminator's.
 
@@ -316,21 +323,8 @@ class RotationPrediction(GANObjective):
         self.w_rotation = w_rotation
 
     # The engine seeds the objective it holds; the wrapped one draws the noise.
-    @property
-    def noise_generator(self):
-        return self.objective.noise_generator
-
-    @noise_generator.setter
-    def noise_generator(self, value):
-        self.objective.noise_generator = value
-
-    @property
-    def dropout_generator(self):
-        return self.objective.dropout_generator
-
-    @dropout_generator.setter
-    def dropout_generator(self, value):
-        self.objective.dropout_generator = value
+    noise_generator = _forwarded("noise_generator")
+    dropout_generator = _forwarded("dropout_generator")
 
     def get_extra_state(self) -> dict:
         return {}  # the wrapped objective, a submodule, keeps the generators' states
