@@ -47,6 +47,7 @@ from sklearn.metrics import roc_auc_score
 from skgan_ad import AnoGANDetector, DenseSkipAttentionDetector, EGBADDetector, GANomalyDetector, SkipGANomalyDetector
 from skgan_ad.datasets import development_split, synthetic_defect_split, to_optdigits
 
+from ._feature_probes import probe_scores
 from ._harness import (
     BASELINES,
     fit_score,
@@ -171,7 +172,9 @@ def make_variant(name: str, width: int, extra: dict, seed: int, cache: str | Non
     return make(**{"ngf": width, "ndf": width, **params, **extra}, random_state=seed, memory=cache)
 
 
-def run_split(split, seed: int, variants, width: int, extra: dict, cache: str, keep_parts: bool = False) -> dict:
+def run_split(
+    split, seed: int, variants, width: int, extra: dict, cache: str, keep_parts: bool = False, probes: bool = False
+) -> dict:
     out = {}
     for name in variants:
         det = make_variant(name, width, extra, seed, cache)
@@ -183,6 +186,12 @@ def run_split(split, seed: int, variants, width: int, extra: dict, cache: str, k
             fit_s=fit_s,
             n_iter=det.n_iter_,
         )
+        if probes:
+            # kNN on the encoder's intermediate features (benchmarks._feature_probes), same fitted network.
+            scores = probe_scores(det, split.X_train, split.X_test, seed)
+            out[name]["probes"] = {k: float(roc_auc_score(split.y_test, v)) for k, v in scores.items()}
+            if keep_parts:
+                out[name]["probe_scores"] = {k: np.round(v, 4).tolist() for k, v in scores.items()}
         if keep_parts:
             # Each part standardised on held-out normals as the score uses it: mixtures of the parts can be
             # evaluated afterwards (benchmarks.dev_mixtures) without training again.
@@ -216,7 +225,7 @@ def run(args) -> dict:
                     split = synthetic_defect_split(X[y == label], **sizes, random_state=1000 + seed)
                 else:
                     split = development_split(X, y, label, protocol=args.protocol, **sizes, random_state=1000 + seed)
-                results = run_split(split, seed, args.variants, args.width, extra, cache, args.keep_parts)
+                results = run_split(split, seed, args.variants, args.width, extra, cache, args.keep_parts, args.probes)
                 record = {"class": label, "seed": seed, "results": results}
                 if args.keep_parts:
                     record["y"] = np.asarray(split.y_test).astype(int).tolist()
@@ -328,6 +337,12 @@ def main(argv=None):
         "--keep-parts",
         action="store_true",
         help="keep every validation sample's standardised score parts in the JSON (for benchmarks.dev_mixtures)",
+    )
+    parser.add_argument(
+        "--probes",
+        action="store_true",
+        help="also score each fitted network by kNN on its encoder's intermediate features, pooled and per "
+        "location (benchmarks._feature_probes)",
     )
     parser.add_argument("--summary", nargs="+", metavar="JSON", help="print the summary of results files; runs nothing")
     parser.add_argument("--summary-classes", nargs="+", metavar="LABEL", help="only these classes in --summary")
