@@ -55,12 +55,24 @@ def domain_name(payload: dict, path: str) -> str:
     return f"{payload['dataset']} {anomalies}" if payload else os.path.basename(path)
 
 
-def domain_aucs(payload: dict, variant: str, weights: tuple) -> float:
-    """Mean over the file's records (classes, seeds) of the weighting's AUC on ``variant``'s parts."""
+# Non-linear rules over the standardised parts (issue 25): does a sample flagged by any one part do better
+# than a fixed weighted sum? ``e`` embedding, ``r`` residual, ``T`` rotation.
+RULES = {
+    "max(e, r)": lambda p: np.maximum(p["embedding"], p["residual"]),
+    "max(e, r, T)": lambda p: np.maximum.reduce([p["embedding"], p["residual"], p["rotation"]]),
+    "logsumexp(e, r, T)": lambda p: np.logaddexp.reduce([p["embedding"], p["residual"], p["rotation"]]),
+    "e + max(r, 0) + max(T, 0)": lambda p: p["embedding"] + np.maximum(p["residual"], 0) + np.maximum(p["rotation"], 0),
+}
+
+
+def domain_aucs(payload: dict, variant: str, weights) -> float:
+    """Mean over the file's records (classes, seeds) of the AUC on ``variant``'s parts of a weighting
+    ``(rotation_weight, embedding_weight, lambda_score)``, or of a rule (a function of the parts)."""
+    score = weights if callable(weights) else (lambda parts: mixture(parts, *weights))
     aucs = []
     for record in payload["records"]:
         parts = {k: np.asarray(v) for k, v in record["results"][variant]["standardized"].items()}
-        aucs.append(roc_auc_score(record["y"], mixture(parts, *weights)))
+        aucs.append(roc_auc_score(record["y"], score(parts)))
     return float(np.mean(aucs))
 
 
@@ -133,6 +145,11 @@ def report(paths, variants, top: int = 8) -> str:
                 f"| {name} | {trained:.3f} | {untrained:.3f} | {base:.3f} ({base_name}) | "
                 f"{trained - untrained:+.3f} | {trained - base:+.3f} |"
             )
+        lines += ["", "Non-linear rules over the same parts:", "", "| rule | mean | " + " | ".join(names) + " |"]
+        lines.append("|---|---|" + "---|" * len(names))
+        for rule_name, rule in RULES.items():
+            aucs = [domain_aucs(payloads[n], variant, rule) for n in names]
+            lines.append(f"| {rule_name} | **{np.mean(aucs):.3f}** | " + " | ".join(f"{a:.3f}" for a in aucs) + " |")
         lines.append("")
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from benchmarks import dev_ablation, dev_mixtures
 from skgan_ad import GANomalyDetector, SkipGANomalyDetector
@@ -46,3 +47,10 @@ def test_ranking_from_a_dev_ablation_run_with_kept_parts(tmp_path, capsys):
     assert means[:3] == sorted(means[:3], reverse=True)  # best first
     assert max(means) == means[0] and "(today's default)" in printed
     assert "mnist one-class" in printed and "margin over untrained" in printed
+
+    # The non-linear rules, each recomputed here from the kept parts.
+    parts = {k: np.asarray(v) for k, v in kept.items()}
+    for name, rule in dev_mixtures.RULES.items():
+        (line,) = [row for row in printed.splitlines() if row.startswith(f"| {name} |")]
+        expected = roc_auc_score(record["y"], rule(parts))
+        assert float(line.split("**")[1]) == pytest.approx(expected, abs=6e-4)
