@@ -123,6 +123,11 @@ def test_parameter_errors_leave_no_fitted_state():
     with pytest.raises(ValueError, match="EGBADDetector's discriminator judges .* w_rotation must be 0"):
         egbad.fit(X)
     assert not hasattr(egbad, "generator_")
+    # Asked for the rotation part alone, EGBAD says it has none (not "set w_rotation > 0", which it cannot take).
+    egbad = EGBADDetector(**params_for(EGBADDetector, rotation_weight=0.5))
+    with pytest.raises(ValueError, match="EGBADDetector has no rotation score part.*rotation_weight must be 0"):
+        egbad.fit(X)
+    assert not hasattr(egbad, "generator_")
     with pytest.raises(ValueError, match="w_rotation"):
         SkipGANomalyDetector(w_rotation=-1.0).fit(X)
 
