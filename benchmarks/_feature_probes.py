@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 from torch.nn import functional as F
+
+from ._harness import _knn_distance
 
 # Training locations kept as the local probe's neighbours, and neighbours of the pooled probe.
 MAX_LOCATIONS = 20_000
@@ -40,9 +45,7 @@ def encoder_maps(det, X) -> list[np.ndarray]:
     ]
     per_batch = []
     try:
-        for _ in det._batch_outputs(
-            rows, lambda g, d, x, geometry: det._embedding(g, d, x, geometry), (generator, discriminator)
-        ):
+        for _ in det._batch_outputs(rows, det._embedding, (generator, discriminator)):
             per_batch.append([t.float().cpu().numpy() for t in captured])
             captured.clear()
     finally:
@@ -52,30 +55,18 @@ def encoder_maps(det, X) -> list[np.ndarray]:
     return [np.concatenate([batch[i] for batch in per_batch])[: len(rows)] for i in range(n_layers)]
 
 
-def _standardised(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    std = np.where(std > 1e-6 * max(std.max(), 1e-12), std, 1.0)
-    return (train - mean) / std, (test - mean) / std
-
-
-def _knn_distance(reference: np.ndarray, queries: np.ndarray, k: int, chunk: int = 4096) -> np.ndarray:
-    """Mean distance of each query to its ``k`` nearest reference rows (float64 result)."""
-    ref = torch.as_tensor(reference, dtype=torch.float32)
-    ref_norms = (ref * ref).sum(1)
-    out = []
-    for start in range(0, len(queries), chunk):
-        q = torch.as_tensor(queries[start : start + chunk], dtype=torch.float32)
-        squared = (q * q).sum(1, keepdim=True) - 2 * q @ ref.T + ref_norms
-        out.append(squared.topk(k, dim=1, largest=False).values.clamp_min(0).sqrt().mean(1))
-    return torch.cat(out).double().numpy()
+def _knn_scores(train: np.ndarray, test: np.ndarray, k: int) -> np.ndarray:
+    """The ``kNN (pixels)`` baseline's score on features instead of pixels: mean distance of each ``test`` row
+    to its ``k`` nearest ``train`` rows, every feature standardised on ``train``."""
+    model = make_pipeline(StandardScaler(), NearestNeighbors(n_neighbors=k)).fit(train)
+    return _knn_distance(model, test)
 
 
 def pooled_scores(train_maps, test_maps, k: int = N_NEIGHBORS) -> np.ndarray:
     train = np.concatenate([m.mean(axis=(2, 3)) for m in train_maps], axis=1)
     test = np.concatenate([m.mean(axis=(2, 3)) for m in test_maps], axis=1)
-    train, test = _standardised(train, test)
     # Leave-one-out is not needed: the test samples are not training samples.
-    return _knn_distance(train, test, k)
+    return _knn_scores(train, test, k)
 
 
 def _local_features(maps, min_size: int) -> np.ndarray:
@@ -98,8 +89,7 @@ def local_scores(train_maps, test_maps, seed: int, min_size: int = 4) -> np.ndar
     rng = np.random.RandomState(seed)
     if len(bank) > MAX_LOCATIONS:
         bank = bank[rng.choice(len(bank), MAX_LOCATIONS, replace=False)]
-    bank, queries = _standardised(bank, test.reshape(-1, c))
-    return _knn_distance(bank, queries, 1).reshape(n, n_loc).max(axis=1)
+    return _knn_scores(bank, test.reshape(-1, c), 1).reshape(n, n_loc).max(axis=1)
 
 
 def probe_scores(det, X_train, X_test, seed: int) -> dict[str, np.ndarray]:

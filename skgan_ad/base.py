@@ -226,16 +226,17 @@ class BaseGANDetector(AnomalyScoreMixin, OutlierMixin, BaseEstimator, metaclass=
                 f"{type(self).__name__}'s discriminator judges (image, code) pairs and cannot carry the rotation "
                 f"head: w_rotation must be 0, got {self.w_rotation:g}"
             )
-        if geometry.is_image and self.rotation_weight > 0 and not self._rotation_capable:
-            raise ValueError(
-                f"{type(self).__name__} has no rotation score part (its discriminator cannot carry the rotation "
-                f"head): rotation_weight must be 0, got {self.rotation_weight:g}"
-            )
-        if geometry.is_image and self.rotation_weight > 0 and not self._has_rotation_head(geometry):
-            raise ValueError(
-                f"rotation_weight={self.rotation_weight:g} weighs the rotation score part, which needs the "
-                "discriminator's rotation head trained: set w_rotation > 0 (or rotation_weight=0)"
-            )
+        if geometry.is_image and self.rotation_weight > 0:
+            if not self._rotation_capable:
+                raise ValueError(
+                    f"{type(self).__name__} has no rotation score part (its discriminator cannot carry the rotation "
+                    f"head): rotation_weight must be 0, got {self.rotation_weight:g}"
+                )
+            if not self._has_rotation_head(geometry):
+                raise ValueError(
+                    f"rotation_weight={self.rotation_weight:g} weighs the rotation score part, which needs the "
+                    "discriminator's rotation head trained: set w_rotation > 0 (or rotation_weight=0)"
+                )
 
     @abstractmethod
     def _build_objective(self, geometry: Geometry):
