@@ -145,11 +145,15 @@ def report(paths, variants, top: int = 8) -> str:
                 f"| {name} | {trained:.3f} | {untrained:.3f} | {base:.3f} ({base_name}) | "
                 f"{trained - untrained:+.3f} | {trained - base:+.3f} |"
             )
-        lines += ["", "Non-linear rules over the same parts:", "", "| rule | mean | " + " | ".join(names) + " |"]
-        lines.append("|---|---|" + "---|" * len(names))
+        lines += ["", "Non-linear rules over the same parts, trained / untrained:", ""]
+        lines += ["| rule | mean | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
         for rule_name, rule in RULES.items():
             aucs = [domain_aucs(payloads[n], variant, rule) for n in names]
-            lines.append(f"| {rule_name} | **{np.mean(aucs):.3f}** | " + " | ".join(f"{a:.3f}" for a in aucs) + " |")
+            controls = [domain_aucs(payloads[n], control, rule) if control else float("nan") for n in names]
+            cells = " | ".join(f"{a:.3f} / {c:.3f}" for a, c in zip(aucs, controls))
+            lines.append(f"| {rule_name} | **{np.mean(aucs):.3f}** | {cells} |")
+        bases = [baseline(payloads[n]) for n in names]
+        lines.append("| best pixel baseline | | " + " | ".join(f"{b:.3f} ({name})" for name, b in bases) + " |")
         lines.append("")
     return "\n".join(lines)
 
